@@ -1,0 +1,55 @@
+// dst/workloads/common.hpp: what every workload draws the same way.
+#pragma once
+
+#include <cstdint>
+
+#include "dst/scheduler.hpp"
+#include "ringlab/sync/sim.hpp"
+#include "ringlab/wait_strategy.hpp"
+
+namespace ringlab::dst {
+
+using sim = sync::sim;
+
+/// DST-sized configuration of a wait strategy: short spins and yields (each poll is a
+/// scheduling point), time limits in virtual nanoseconds.
+template <template <class> class Wait>
+typename Wait<sim>::config sim_wait_config(run_context& ctx) {
+    typename Wait<sim>::config cfg{};
+    if constexpr (requires { cfg.spin_limit; }) {
+        cfg.spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.spin_limit", 0, 4));
+    }
+    if constexpr (requires { cfg.yield_ns; }) cfg.yield_ns = ctx.knob("wait.yield_ns", 0, 200);
+    if constexpr (requires { cfg.idle_spin_limit; }) {
+        cfg.idle_spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.idle_spin_limit", 0, 4));
+        cfg.yield_limit = static_cast<std::uint32_t>(ctx.knob("wait.yield_limit", 0, 4));
+        cfg.sleep_ns_min = 50;
+        cfg.sleep_ns_max = 800;
+    }
+    if constexpr (requires { cfg.blocking; }) {
+        cfg.blocking.spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.spin_limit", 0, 4));
+        cfg.blocking.yield_ns = ctx.knob("wait.yield_ns", 0, 200);
+        cfg.timeout_ns = ctx.knob("wait.timeout_ns", 100, 5000);
+    }
+    return cfg;
+}
+
+/// Calls fn.template operator()<Wait>() with a wait strategy drawn from the seed. Blocking
+/// strategies are drawn more often: their sleep/wake protocol has the most to get wrong.
+template <class Fn>
+void with_wait_strategy(run_context& ctx, Fn&& fn) {
+    switch (ctx.knob_pick("wait", {0, 1, 2, 3, 3, 3, 4})) {
+    case 0: fn.template operator()<busy_spin_wait>(); break;
+    case 1: fn.template operator()<yielding_wait>(); break;
+    case 2: fn.template operator()<backoff_wait>(); break;
+    case 3: fn.template operator()<blocking_wait>(); break;
+    default: fn.template operator()<timeout_blocking_wait>(); break;
+    }
+}
+
+/// The ways a producer hands over an item, drawn per run.
+enum class push_api : std::uint8_t { try_push, blocking_push, batch, claim };
+/// The ways a consumer takes one.
+enum class pop_api : std::uint8_t { try_pop, blocking_pop, batch, consume };
+
+}  // namespace ringlab::dst

@@ -1,0 +1,180 @@
+// platform.hpp: the one place that knows about the machine.
+//
+// Owns the cache-line size per architecture, the spin-loop hint, CPU pinning, a calibrated
+// cycle clock and the monotonic nanosecond clock. Nothing else in ringlab names a raw 64
+// or an intrinsic.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <source_location>
+#include <stdexcept>
+#include <string>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <x86intrin.h>
+#endif
+
+// Invariant checks in the native backend: on in debug builds, off in release builds unless
+// the build sets RINGLAB_CHECKS=1. The relacy and sim backends always check.
+#ifndef RINGLAB_CHECKS
+#ifdef NDEBUG
+#define RINGLAB_CHECKS 0
+#else
+#define RINGLAB_CHECKS 1
+#endif
+#endif
+
+namespace ringlab {
+
+#if defined(__x86_64__) || defined(__i386__)
+// One line is 64 bytes; the L2 spatial prefetcher pulls lines in adjacent pairs, so fields
+// written by different threads are kept two lines apart.
+inline constexpr std::size_t cache_line_bytes = 64;
+inline constexpr std::size_t false_sharing_bytes = 128;
+#elif defined(__aarch64__) && defined(__APPLE__)
+inline constexpr std::size_t cache_line_bytes = 128;
+inline constexpr std::size_t false_sharing_bytes = 128;
+#elif defined(__aarch64__)
+inline constexpr std::size_t cache_line_bytes = 64;
+inline constexpr std::size_t false_sharing_bytes = 128;
+#else
+inline constexpr std::size_t cache_line_bytes = 64;
+inline constexpr std::size_t false_sharing_bytes = 128;
+#endif
+
+static_assert((cache_line_bytes & (cache_line_bytes - 1)) == 0,
+              "The cache line size must be a power of two.");
+static_assert(false_sharing_bytes % cache_line_bytes == 0,
+              "The false-sharing distance must be a whole number of cache lines.");
+
+/// Tells the core that the caller is in a spin loop (x86 `pause`, ARM `yield`).
+inline void spin_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#else
+    asm volatile("" ::: "memory");
+#endif
+}
+
+/// A broken invariant inside ringlab: prints where and why, then aborts. Used by the native
+/// backend's checks; the relacy and sim backends turn the same checks into model failures.
+[[noreturn]] inline void invariant_failure(const char* what,
+                                           std::source_location loc) noexcept {
+    std::fprintf(stderr, "ringlab: invariant broken: %s\n  at %s:%u (%s)\n", what,
+                 loc.file_name(), static_cast<unsigned>(loc.line()), loc.function_name());
+    std::fflush(stderr);
+    std::abort();
+}
+
+/// Raised for configuration a caller got wrong (a capacity that is not a power of two, a
+/// zero count). The message names the parameter, the value and the rule.
+class config_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+[[nodiscard]] constexpr bool is_power_of_two(std::uint64_t value) noexcept {
+    return value != 0 && (value & (value - 1)) == 0;
+}
+
+/// Validates a ring capacity: a power of two in [min_capacity, max_capacity].
+inline std::size_t validate_capacity(const char* type_name, std::size_t capacity,
+                                     std::size_t min_capacity = 1,
+                                     std::size_t max_capacity = std::size_t{1} << 40) {
+    if (!is_power_of_two(capacity) || capacity < min_capacity || capacity > max_capacity) {
+        throw config_error(std::string(type_name) + ": capacity " + std::to_string(capacity) +
+                           " is invalid; it must be a power of two in [" +
+                           std::to_string(min_capacity) + ", " + std::to_string(max_capacity) +
+                           "]");
+    }
+    return capacity;
+}
+
+/// Monotonic wall time in nanoseconds (CLOCK_MONOTONIC, served by the vDSO: no system call).
+[[nodiscard]] inline std::uint64_t monotonic_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+/// Raw cycle counter: rdtsc on x86 (invariant TSC), the virtual counter on ARM64, and the
+/// monotonic clock elsewhere. Convert with cycle_clock::calibrate().
+[[nodiscard]] inline std::uint64_t cycles_now() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#elif defined(__aarch64__)
+    std::uint64_t v;
+    asm volatile("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    return monotonic_ns();
+#endif
+}
+
+/// Cycle counter calibrated against the monotonic clock over a short busy interval.
+struct cycle_clock {
+    double ns_per_cycle = 1.0;
+
+    [[nodiscard]] static cycle_clock calibrate(std::uint64_t interval_ns = 20'000'000) noexcept {
+        const std::uint64_t c0 = cycles_now();
+        const std::uint64_t t0 = monotonic_ns();
+        std::uint64_t t1 = t0;
+        while (t1 - t0 < interval_ns) {
+            t1 = monotonic_ns();
+        }
+        const std::uint64_t c1 = cycles_now();
+        cycle_clock clock;
+        clock.ns_per_cycle = c1 > c0 ? static_cast<double>(t1 - t0) / static_cast<double>(c1 - c0)
+                                     : 1.0;
+        return clock;
+    }
+
+    [[nodiscard]] double to_ns(std::uint64_t cycles) const noexcept {
+        return static_cast<double>(cycles) * ns_per_cycle;
+    }
+};
+
+/// Number of CPUs this process may run on.
+[[nodiscard]] inline int available_cpus() noexcept {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        return CPU_COUNT(&set);
+    }
+#endif
+    return 1;
+}
+
+/// Pins the calling thread to one CPU. Returns 0 or an errno value (EINVAL for a CPU that
+/// does not exist), so a benchmark can say which pin failed instead of silently floating.
+[[nodiscard]] inline int pin_current_thread(int cpu) noexcept {
+#if defined(__linux__)
+    if (cpu < 0 || cpu >= CPU_SETSIZE) {
+        return EINVAL;
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+#else
+    (void)cpu;
+    return ENOSYS;
+#endif
+}
+
+}  // namespace ringlab

@@ -1,0 +1,266 @@
+// spsc_ring.hpp: bounded single-producer single-consumer ring.
+//
+// Threading contract: exactly one producer thread and one consumer thread at a time.
+// Progress: try_* are wait-free; blocking push/pop wait through the ring's wait strategy.
+//
+// Layout and why. Each slot carries a sequence stamp next to its value. The producer writes
+// the value, then stamps the slot with `position + 1` ([E1]); the consumer polls the stamp
+// of the slot it expects next ([E1a]). A hop therefore moves one cache line (the slot's)
+// from producer to consumer, as a bare cache-line ping-pong does: the round trip sits on
+// the hardware floor. For throughput, the producer never reads the consumer's position
+// unless its cached copy says the ring is full ([E2a] re-reads `tail_`), and the consumer
+// publishes its position with one store per pop or per batch ([E2]).
+//
+//   producer line   head_ (private)  tail_cache_ (private)  counters
+//   consumer line   tail_ (shared: [E2])  next_ (private)  counters
+//   slots           [ value | stamp ] x capacity, power of two
+//
+// Positions are monotonic u64 (never wrapped); an index is position & mask.
+//
+// Invariants:
+//   (I1) 0 <= head - tail <= capacity, checked by the producer against its cached tail.
+//   (I2) a slot's stamp is `position + 1` for the position it holds, or older: stamps of
+//        one slot differ by multiples of capacity, so a stale stamp never matches.
+//   (I3) the consumer reads a value only after seeing its stamp, and the producer reuses a
+//        slot only after seeing a tail past it.
+//
+// Synchronisation edges:
+//   [E1]  release  producer stamps the slot      -> pairs with [E1a] acquire in try_pop
+//   [E2]  release  consumer publishes its tail   -> pairs with [E2a] acquire in try_push
+//   The wait strategy's own edges (blocking_wait: W1..W5) order sleeping and waking.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include "ringlab/detail/claim.hpp"
+#include "ringlab/detail/slot_array.hpp"
+#include "ringlab/platform.hpp"
+#include "ringlab/sync/native.hpp"
+#include "ringlab/wait_strategy.hpp"
+
+namespace ringlab {
+
+template <class T, template <class> class Wait = busy_spin_wait, class Sync = sync::native>
+class spsc_ring {
+    template <class U>
+    using atomic = typename Sync::template atomic<U>;
+
+    struct slot {
+        typename Sync::template cell<T> value;
+        atomic<std::uint64_t> stamp{0};
+    };
+
+public:
+    using value_type = T;
+    using wait_type = Wait<Sync>;
+    using sync_type = Sync;
+
+    struct counters {
+        std::uint64_t pushed = 0;
+        std::uint64_t popped = 0;
+        std::uint64_t push_full = 0;  // try_push calls that found the ring full
+        std::uint64_t pop_empty = 0;  // try_pop calls that found it empty
+    };
+
+    /// `capacity` must be a power of two; throws config_error otherwise.
+    explicit spsc_ring(std::size_t capacity, typename wait_type::config wait_cfg = {})
+        : capacity_(validate_capacity("spsc_ring", capacity)),
+          mask_(capacity_ - 1),
+          slots_(capacity_),
+          not_empty_(wait_cfg),
+          not_full_(wait_cfg) {}
+
+    spsc_ring(const spsc_ring&) = delete;
+    spsc_ring& operator=(const spsc_ring&) = delete;
+
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+    // ---- producer -----------------------------------------------------------------------
+
+    [[nodiscard]] bool try_push(const T& v) {
+        const std::uint64_t position = head_;
+        if (!has_room(position, 1)) {
+            push_full_.add();
+            return false;
+        }
+        slot& s = slots_[position & mask_];
+        s.value.store(v);
+        s.stamp.store(position + 1, at("spsc_ring.E1.push", mo::release));
+        advance_head(position + 1);
+        return true;
+    }
+
+    /// Pushes up to `count` items from `items`; returns how many it pushed (0 when full).
+    [[nodiscard]] std::size_t try_push_batch(const T* items, std::size_t count) {
+        const std::uint64_t position = head_;
+        const std::size_t n = room_for(position, count);
+        for (std::size_t i = 0; i < n; ++i) {
+            slot& s = slots_[(position + i) & mask_];
+            s.value.store(items[i]);
+            s.stamp.store(position + i + 1, at("spsc_ring.E1.push_batch", mo::release));
+        }
+        if (n == 0) {
+            push_full_.add();
+            return 0;
+        }
+        advance_head(position + n);
+        return n;
+    }
+
+    /// Zero-copy write access to up to `count` slots; fill them, then publish().
+    using claim = detail::claim<spsc_ring, T>;
+
+    [[nodiscard]] claim try_claim(std::size_t count = 1) {
+        const std::size_t n = room_for(head_, count);
+        if (n == 0) push_full_.add();
+        return claim(this, head_, n);
+    }
+
+    /// Publishes the first `count` slots of `c` (all of them by default), in order.
+    void publish(const claim& c, std::size_t count = ~std::size_t{0}) {
+        const std::size_t n = count < c.size() ? count : c.size();
+        Sync::check(c.first() == head_, "spsc_ring: publish() of a claim that is not the oldest");
+        for (std::size_t i = 0; i < n; ++i) {
+            slots_[(c.first() + i) & mask_].stamp.store(c.first() + i + 1,
+                                                        at("spsc_ring.E1.publish", mo::release));
+        }
+        if (n != 0) advance_head(c.first() + n);
+    }
+
+    /// Pushes, waiting through the wait strategy while the ring is full.
+    wait_result push(const T& v, std::uint64_t timeout_ns = no_timeout) {
+        return not_full_.wait_until([&] { return try_push(v); }, timeout_ns);
+    }
+
+    // ---- consumer -----------------------------------------------------------------------
+
+    [[nodiscard]] bool try_pop(T& out) {
+        const std::uint64_t position = next_;
+        slot& s = slots_[position & mask_];
+        if (s.stamp.load(at("spsc_ring.E1a.pop", mo::acquire)) != position + 1) {
+            pop_empty_.add();
+            return false;
+        }
+        out = s.value.load();
+        release_to(position + 1);
+        return true;
+    }
+
+    /// Pops up to `max` items into `out`; returns how many. One tail store per batch.
+    [[nodiscard]] std::size_t try_pop_batch(T* out, std::size_t max) {
+        return consume([&](const T& v) { *out++ = v; }, max);
+    }
+
+    /// Zero-copy consumption: calls fn(const T&) for up to `max` ready items, oldest first,
+    /// then releases them all with one store. Returns how many it consumed.
+    template <class Fn>
+    std::size_t consume(Fn&& fn, std::size_t max = ~std::size_t{0}) {
+        const std::uint64_t first = next_;
+        std::size_t n = 0;
+        for (; n < max; ++n) {
+            slot& s = slots_[(first + n) & mask_];
+            if (s.stamp.load(at("spsc_ring.E1a.consume", mo::acquire)) != first + n + 1) break;
+            fn(s.value.read_ref());
+        }
+        if (n == 0) {
+            pop_empty_.add();
+            return 0;
+        }
+        release_to(first + n);
+        return n;
+    }
+
+    /// Pops, waiting through the wait strategy while the ring is empty.
+    wait_result pop(T& out, std::uint64_t timeout_ns = no_timeout) {
+        return not_empty_.wait_until([&] { return try_pop(out); }, timeout_ns);
+    }
+
+    // ---- either side, any thread ----------------------------------------------------------
+
+    /// Wakes every waiter on both sides; their waits return `alerted` until clear_alert().
+    void alert() noexcept {
+        not_empty_.alert();
+        not_full_.alert();
+    }
+    void clear_alert() noexcept {
+        not_empty_.clear_alert();
+        not_full_.clear_alert();
+    }
+
+    [[nodiscard]] counters stats() const noexcept {
+        return counters{pushed_.get(), popped_.get(), push_full_.get(), pop_empty_.get()};
+    }
+    /// Items in the ring as far as a third thread can tell (exact when both sides are idle).
+    [[nodiscard]] std::size_t size_approx() const noexcept {
+        const std::uint64_t popped = popped_.get();
+        const std::uint64_t pushed = pushed_.get();
+        return pushed > popped ? static_cast<std::size_t>(pushed - popped) : 0;
+    }
+
+    [[nodiscard]] std::size_t footprint_bytes() const noexcept {
+        return sizeof(*this) + slots_.footprint_bytes();
+    }
+
+    wait_type& consumer_wait() noexcept { return not_empty_; }
+    wait_type& producer_wait() noexcept { return not_full_; }
+
+private:
+    friend claim;
+    T& claimed_value(std::uint64_t position) { return slots_[position & mask_].value.write_ref(); }
+
+    /// How many of `wanted` slots from `position` are free, refreshing the cached tail
+    /// only when the cache says there are fewer than wanted.
+    std::size_t room_for(std::uint64_t position, std::size_t wanted) {
+        std::uint64_t used = position - tail_cache_;
+        if (capacity_ - used < wanted) {
+            tail_cache_ = tail_.load(at("spsc_ring.E2a.refresh", mo::acquire));
+            used = position - tail_cache_;
+            Sync::check(used <= capacity_, "spsc_ring: producer ran past the consumer (I1)");
+        }
+        const std::uint64_t free_slots = capacity_ - used;
+        return static_cast<std::size_t>(free_slots < wanted ? free_slots : wanted);
+    }
+
+    bool has_room(std::uint64_t position, std::size_t wanted) {
+        if (Sync::canary("spsc_ring.full_off_by_one")) {
+            // Planted bug: treats a full ring as having one more free slot.
+            return room_for(position, wanted) == wanted || position - tail_cache_ == capacity_;
+        }
+        return room_for(position, wanted) == wanted;
+    }
+
+    void advance_head(std::uint64_t position) {
+        head_ = position;
+        pushed_.set(position);
+        not_empty_.signal();
+    }
+
+    void release_to(std::uint64_t position) {
+        next_ = position;
+        tail_.store(position, at("spsc_ring.E2.release", mo::release));
+        popped_.set(position);
+        not_full_.signal();
+    }
+
+    // Read-only after construction.
+    const std::size_t capacity_;
+    const std::uint64_t mask_;
+    detail::slot_array<slot> slots_;
+
+    // Producer's line.
+    alignas(false_sharing_bytes) std::uint64_t head_ = 0;
+    std::uint64_t tail_cache_ = 0;
+    typename Sync::counter pushed_;
+    typename Sync::counter push_full_;
+
+    // Consumer's line: the shared tail and the consumer's private state.
+    alignas(false_sharing_bytes) atomic<std::uint64_t> tail_{0};
+    std::uint64_t next_ = 0;
+    typename Sync::counter popped_;
+    typename Sync::counter pop_empty_;
+
+    alignas(false_sharing_bytes) wait_type not_empty_;
+    alignas(false_sharing_bytes) wait_type not_full_;
+};
+
+}  // namespace ringlab

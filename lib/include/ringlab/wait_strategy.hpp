@@ -1,0 +1,375 @@
+// wait_strategy.hpp: how a consumer (or a producer facing a full ring) waits.
+//
+// A wait strategy has exactly two operations, as in the Disruptor:
+//   wait_until(ready [, timeout_ns])  loops until ready() is true, the strategy is alerted,
+//                                     or the timeout passes; returns which of the three.
+//   signal()                          called by a publisher after it made something ready;
+//                                     free unless the strategy can put waiters to sleep.
+// plus alert()/clear_alert(), which wake every waiter and make waits return `alerted`
+// until cleared: the clean-shutdown signal.
+//
+// Threading contract: any number of waiters and signallers. Progress: waiting is
+// obstruction-free; signal() is wait-free.
+//
+//   busy_spin_wait      pause between polls. Lowest latency, one core per waiter.
+//   yielding_wait       spin_limit polls with pause, then sched_yield between polls.
+//   backoff_wait        idle_spin_limit pauses, yield_limit yields, then sleeps that double
+//                       from sleep_ns_min up to sleep_ns_max.
+//   blocking_wait       spins, yields for yield_ns, then parks on a futex. A publisher pays
+//                       a fence and one load per signal, and a system call only when a
+//                       waiter announced itself with a read-modify-write ([W1]).
+//   timeout_blocking_wait
+//                       blocking_wait whose waits return timed_out after a default timeout.
+//
+// Synchronisation edges of blocking_wait (the sites' labels say W1..W5):
+//   [W1]  waiter:    waiters_.fetch_add      announces the waiter (a read-modify-write)
+//   [W2]  waiter:    fence seq_cst           orders [W1] before the waiter's re-check of ready()
+//   [W3]  publisher: fence seq_cst           orders the publication before the read [W4]
+//   [W4]  publisher: waiters_.load           sees [W1] unless the waiter will see the data
+//   [W5]  publisher: epoch_.fetch_add        changes the futex word before the wake, so a
+//                                            waiter that read the old epoch never sleeps
+// [W2] and [W3] are the two halves of a store-buffering (Dekker) pattern: by the fence-fence
+// rule, either the waiter's re-check sees the publication or the publisher sees the waiter.
+#pragma once
+
+#include <climits>
+#include <cstdint>
+
+#include "ringlab/platform.hpp"
+#include "ringlab/sync/native.hpp"
+#include "ringlab/sync/site.hpp"
+
+namespace ringlab {
+
+using sync::at;
+namespace mo = sync::mo;
+
+enum class wait_result : std::uint8_t { ready, alerted, timed_out };
+
+[[nodiscard]] constexpr const char* to_string(wait_result r) noexcept {
+    switch (r) {
+    case wait_result::ready: return "ready";
+    case wait_result::alerted: return "alerted";
+    case wait_result::timed_out: return "timed_out";
+    }
+    return "?";
+}
+
+using sync::no_timeout;
+
+namespace detail {
+
+/// The alert flag every strategy carries.
+template <class Sync>
+class alert_flag {
+public:
+    void raise() noexcept { flag_.store(1, at("wait.A1.raise", mo::release)); }
+    void clear() noexcept { flag_.store(0, at("wait.A2.clear", mo::release)); }
+    [[nodiscard]] bool raised() const noexcept {
+        return flag_.load(at("wait.A1a.poll", mo::acquire)) != 0;
+    }
+
+private:
+    typename Sync::template atomic<std::uint32_t> flag_{0};
+};
+
+/// A deadline computed lazily: a wait that finds ready() true at once reads no clock.
+template <class Sync>
+class deadline {
+public:
+    explicit deadline(std::uint64_t timeout_ns) noexcept : timeout_ns_(timeout_ns) {}
+
+    [[nodiscard]] bool bounded() const noexcept { return timeout_ns_ != no_timeout; }
+
+    /// Nanoseconds left (0 when passed); no_timeout when unbounded.
+    [[nodiscard]] std::uint64_t remaining_ns() {
+        if (!bounded()) return no_timeout;
+        const std::uint64_t now = Sync::now_ns();
+        if (end_ns_ == 0) end_ns_ = now + timeout_ns_;
+        return now >= end_ns_ ? 0 : end_ns_ - now;
+    }
+
+    [[nodiscard]] bool passed() { return bounded() && remaining_ns() == 0; }
+
+private:
+    std::uint64_t timeout_ns_;
+    std::uint64_t end_ns_ = 0;
+};
+
+/// The loop shared by the strategies that never sleep on a futex: poll, check the alert,
+/// check the deadline every `clock_every` idles, and idle(i) in between.
+template <class Sync, class Ready, class Idle>
+wait_result poll_loop(Ready& ready, const alert_flag<Sync>& alert, std::uint64_t timeout_ns,
+                      std::uint32_t clock_every, Idle&& idle) {
+    deadline<Sync> limit(timeout_ns);
+    for (std::uint64_t i = 0;; ++i) {
+        if (ready()) return wait_result::ready;
+        if (alert.raised()) return wait_result::alerted;
+        if (limit.bounded() && i % clock_every == 0 && limit.passed()) {
+            return ready() ? wait_result::ready : wait_result::timed_out;
+        }
+        idle(i);
+    }
+}
+
+}  // namespace detail
+
+/// Polls with a pause between polls.
+template <class Sync = sync::native>
+class busy_spin_wait {
+public:
+    using sync_type = Sync;
+    struct config {};
+    static constexpr const char* name = "busy_spin";
+
+    explicit busy_spin_wait(config = {}) noexcept {}
+    busy_spin_wait(const busy_spin_wait&) = delete;
+    busy_spin_wait& operator=(const busy_spin_wait&) = delete;
+
+    template <class Ready>
+    wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
+        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 64,
+                                       [](std::uint64_t) { Sync::pause(); });
+    }
+    void signal() noexcept {}
+    void alert() noexcept { alert_.raise(); }
+    void clear_alert() noexcept { alert_.clear(); }
+    [[nodiscard]] bool is_alerted() const noexcept { return alert_.raised(); }
+
+private:
+    detail::alert_flag<Sync> alert_;
+};
+
+/// Spins `spin_limit` polls, then yields the CPU between polls.
+template <class Sync = sync::native>
+class yielding_wait {
+public:
+    using sync_type = Sync;
+    struct config {
+        std::uint32_t spin_limit = 100;
+    };
+    static constexpr const char* name = "yielding";
+
+    explicit yielding_wait(config cfg = {}) noexcept : cfg_(cfg) {}
+    yielding_wait(const yielding_wait&) = delete;
+    yielding_wait& operator=(const yielding_wait&) = delete;
+
+    template <class Ready>
+    wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
+        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 16, [this](std::uint64_t i) {
+            if (i < cfg_.spin_limit) {
+                Sync::pause();
+            } else {
+                Sync::yield();
+            }
+        });
+    }
+    void signal() noexcept {}
+    void alert() noexcept { alert_.raise(); }
+    void clear_alert() noexcept { alert_.clear(); }
+    [[nodiscard]] bool is_alerted() const noexcept { return alert_.raised(); }
+
+private:
+    config cfg_;
+    detail::alert_flag<Sync> alert_;
+};
+
+/// Spins, then yields, then sleeps with a doubling, bounded sleep.
+template <class Sync = sync::native>
+class backoff_wait {
+public:
+    using sync_type = Sync;
+    struct config {
+        std::uint32_t idle_spin_limit = 1000;
+        std::uint32_t yield_limit = 100;
+        std::uint64_t sleep_ns_min = 1'000;
+        std::uint64_t sleep_ns_max = 200'000;
+    };
+    static constexpr const char* name = "backoff";
+
+    explicit backoff_wait(config cfg = {}) : cfg_(validated(cfg)) {}
+    backoff_wait(const backoff_wait&) = delete;
+    backoff_wait& operator=(const backoff_wait&) = delete;
+
+    template <class Ready>
+    wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
+        std::uint64_t sleep_ns = cfg_.sleep_ns_min;
+        const std::uint64_t yield_end = std::uint64_t{cfg_.idle_spin_limit} + cfg_.yield_limit;
+        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 1, [&](std::uint64_t i) {
+            if (i < cfg_.idle_spin_limit) {
+                Sync::pause();
+            } else if (i < yield_end) {
+                Sync::yield();
+            } else {
+                Sync::sleep_ns(sleep_ns);
+                sleep_ns = sleep_ns * 2 > cfg_.sleep_ns_max ? cfg_.sleep_ns_max : sleep_ns * 2;
+            }
+        });
+    }
+    void signal() noexcept {}
+    void alert() noexcept { alert_.raise(); }
+    void clear_alert() noexcept { alert_.clear(); }
+    [[nodiscard]] bool is_alerted() const noexcept { return alert_.raised(); }
+
+private:
+    static config validated(config cfg) {
+        if (cfg.sleep_ns_min == 0 || cfg.sleep_ns_min > cfg.sleep_ns_max) {
+            throw config_error("backoff_wait: sleep_ns_min must be in [1, sleep_ns_max]; got " +
+                               std::to_string(cfg.sleep_ns_min) + " and sleep_ns_max " +
+                               std::to_string(cfg.sleep_ns_max));
+        }
+        return cfg;
+    }
+
+    config cfg_;
+    detail::alert_flag<Sync> alert_;
+};
+
+/// Spins, yields for up to yield_ns, then parks on a futex until signalled.
+template <class Sync = sync::native>
+class blocking_wait {
+public:
+    using sync_type = Sync;
+    struct config {
+        std::uint32_t spin_limit = 256;
+        /// Time spent yielding before parking. A futex wake of an idle vCPU costs tens of
+        /// microseconds on a virtual machine; a waiter that parks sooner than that pays more
+        /// latency than the CPU it saves.
+        std::uint64_t yield_ns = 50'000;
+    };
+    static constexpr const char* name = "blocking";
+
+    explicit blocking_wait(config cfg = {}) noexcept : cfg_(cfg) {}
+    blocking_wait(const blocking_wait&) = delete;
+    blocking_wait& operator=(const blocking_wait&) = delete;
+
+    template <class Ready>
+    wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
+        detail::deadline<Sync> limit(timeout_ns);
+        std::uint64_t yield_end_ns = 0;
+        for (std::uint64_t i = 0;; ++i) {
+            if (ready()) return wait_result::ready;
+            if (alert_.raised()) return wait_result::alerted;
+            if (i < cfg_.spin_limit) {
+                Sync::pause();
+                continue;
+            }
+            // One clock read per yield: the yield is a system call, the read is not.
+            const std::uint64_t now = Sync::now_ns();
+            if (yield_end_ns == 0) yield_end_ns = now + cfg_.yield_ns;
+            if (limit.passed()) return wait_result::timed_out;
+            if (now < yield_end_ns) {
+                Sync::yield();
+                continue;
+            }
+            return park(ready, limit);
+        }
+    }
+
+    /// Wakes parked waiters if there are any; otherwise a fence and a load.
+    void signal() noexcept {
+        Sync::fence(at("blocking_wait.W3.signal_fence", mo::seq_cst));
+        if (waiters_.load(at("blocking_wait.W4.signal_waiters", mo::relaxed)) != 0) {
+            // relaxed above: [W3] orders it; the count only decides whether to wake.
+            wake_all();
+        }
+    }
+
+    void alert() noexcept {
+        alert_.raise();
+        wake_all();
+    }
+    void clear_alert() noexcept { alert_.clear(); }
+    [[nodiscard]] bool is_alerted() const noexcept { return alert_.raised(); }
+
+    /// Waiters parked or about to park (for tests and counters).
+    [[nodiscard]] std::uint32_t parked_waiters() const noexcept {
+        // relaxed: an observation for tests, ordered with nothing.
+        return waiters_.load(at("blocking_wait.parked_waiters", mo::relaxed));
+    }
+    [[nodiscard]] std::uint64_t wakes() const noexcept { return wakes_.get(); }
+
+private:
+    template <class Ready>
+    wait_result park(Ready& ready, detail::deadline<Sync>& limit) {
+        // relaxed: [W2] orders this announcement before the re-check below.
+        waiters_.fetch_add(1, at("blocking_wait.W1.announce", mo::relaxed));
+        Sync::fence(at("blocking_wait.W2.announce_fence", mo::seq_cst));
+        wait_result result = wait_result::ready;
+        for (;;) {
+            const std::int32_t epoch = epoch_.load(at("blocking_wait.W5a.epoch", mo::acquire));
+            if (ready()) break;
+            if (alert_.raised()) {
+                result = wait_result::alerted;
+                break;
+            }
+            const std::uint64_t remaining = limit.remaining_ns();
+            if (remaining == 0) {
+                result = ready() ? wait_result::ready : wait_result::timed_out;
+                break;
+            }
+            if (Sync::canary("blocking_wait.sleep_without_recheck")) {
+                // Planted bug: sleeps on whatever epoch it reads now, after the re-check,
+                // so a wake between the re-check and the read is lost.
+                const std::int32_t late = epoch_.load(at("blocking_wait.canary_epoch", mo::acquire));
+                (void)Sync::futex_wait(epoch_, late, remaining);
+                continue;
+            }
+            (void)Sync::futex_wait(epoch_, epoch, remaining);
+        }
+        // relaxed: leaving needs no ordering; a stale count costs one spurious wake.
+        waiters_.fetch_sub(1, at("blocking_wait.leave", mo::relaxed));
+        return result;
+    }
+
+    void wake_all() noexcept {
+        epoch_.fetch_add(1, at("blocking_wait.W5.bump_epoch", mo::release));
+        wakes_.add();
+        Sync::futex_wake(epoch_, INT_MAX);
+    }
+
+    config cfg_;
+    detail::alert_flag<Sync> alert_;
+    alignas(false_sharing_bytes) typename Sync::template atomic<std::uint32_t> waiters_{0};
+    typename Sync::futex_word epoch_{0};
+    typename Sync::counter wakes_;
+};
+
+/// A blocking_wait whose waits time out after `timeout_ns` unless the caller passes its own.
+template <class Sync = sync::native>
+class timeout_blocking_wait {
+public:
+    using sync_type = Sync;
+    struct config {
+        typename blocking_wait<Sync>::config blocking{};
+        std::uint64_t timeout_ns = 1'000'000;
+    };
+    static constexpr const char* name = "timeout_blocking";
+
+    explicit timeout_blocking_wait(config cfg = {}) : inner_(cfg.blocking), timeout_ns_(cfg.timeout_ns) {
+        if (timeout_ns_ == 0 || timeout_ns_ == no_timeout) {
+            throw config_error("timeout_blocking_wait: timeout_ns must be finite and positive");
+        }
+    }
+
+    template <class Ready>
+    wait_result wait_until(Ready&& ready) {
+        return inner_.wait_until(ready, timeout_ns_);
+    }
+    /// An explicit timeout wins; no_timeout means "the configured default".
+    template <class Ready>
+    wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns) {
+        return inner_.wait_until(ready, timeout_ns == no_timeout ? timeout_ns_ : timeout_ns);
+    }
+    void signal() noexcept { inner_.signal(); }
+    void alert() noexcept { inner_.alert(); }
+    void clear_alert() noexcept { inner_.clear_alert(); }
+    [[nodiscard]] bool is_alerted() const noexcept { return inner_.is_alerted(); }
+    [[nodiscard]] std::uint32_t parked_waiters() const noexcept { return inner_.parked_waiters(); }
+
+private:
+    blocking_wait<Sync> inner_;
+    std::uint64_t timeout_ns_;
+};
+
+}  // namespace ringlab
