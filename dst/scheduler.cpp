@@ -9,9 +9,47 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define RINGLAB_DST_ASAN 1
+#else
+#define RINGLAB_DST_ASAN 0
+#endif
+
 namespace ringlab::dst {
 
 thread_local scheduler* scheduler::active = nullptr;
+
+namespace {
+// AddressSanitizer must be told when execution moves to another stack, or it reports the
+// fibers' frames as overflows. `leaving` is null when the current fiber never comes back.
+void asan_before_switch(logical_thread* from, const logical_thread* to, bool leaving) {
+#if RINGLAB_DST_ASAN
+    __sanitizer_start_switch_fiber(leaving ? nullptr : &from->asan_fake_stack, to->asan_stack_bottom,
+                                   to->asan_stack_size);
+#else
+    (void)from;
+    (void)to;
+    (void)leaving;
+#endif
+}
+
+void asan_after_switch(logical_thread* now_running, logical_thread* from) {
+#if RINGLAB_DST_ASAN
+    const void* bottom = nullptr;
+    std::size_t size = 0;
+    __sanitizer_finish_switch_fiber(now_running->asan_fake_stack, &bottom, &size);
+    if (from != nullptr && from->asan_stack_bottom == nullptr) {
+        from->asan_stack_bottom = bottom;  // learns the main stack on the first switch
+        from->asan_stack_size = size;
+    }
+#else
+    (void)now_running;
+    (void)from;
+#endif
+}
+}  // namespace
 
 namespace {
 constexpr std::size_t fiber_stack_bytes = 256 * 1024;
@@ -45,14 +83,20 @@ fiber_stack::fiber_stack(std::size_t bytes) {
     if (base_ == MAP_FAILED) throw std::runtime_error("dst: cannot map a fiber stack");
     mprotect(base_, page, PROT_NONE);  // guard page: an overflow faults instead of corrupting
     top_ = static_cast<char*>(base_) + mapped_;
+#if RINGLAB_DST_ASAN
+    // A new mapping may reuse an old fiber's addresses, whose frames ASan still has poisoned.
+    __asan_unpoison_memory_region(static_cast<char*>(base_) + page, usable_);
+#endif
 }
 
 fiber_stack::~fiber_stack() { munmap(base_, mapped_); }
 
 void fiber_entry(bctx::transfer_t t) {
     scheduler& s = *scheduler::active;
-    static_cast<logical_thread*>(t.data)->ctx = t.fctx;
+    auto* from = static_cast<logical_thread*>(t.data);
+    from->ctx = t.fctx;
     logical_thread* me = s.current_;
+    asan_after_switch(me, from);
     try {
         me->body();
     } catch (const std::exception& e) {
@@ -96,6 +140,8 @@ std::uint32_t scheduler::spawn(std::string name, std::function<void()> body) {
     t->body = std::move(body);
     t->stack = std::make_unique<fiber_stack>(fiber_stack_bytes);
     t->ctx = bctx::make_fcontext(t->stack->top(), t->stack->usable_bytes(), fiber_entry);
+    t->asan_stack_bottom = static_cast<char*>(t->stack->top()) - t->stack->usable_bytes();
+    t->asan_stack_size = t->stack->usable_bytes();
     t->clock = current_->clock;  // the child starts after everything its parent did
     t->clock.tick[t->id] = 1;
     tick(*current_);
@@ -119,9 +165,11 @@ bool scheduler::run() {
         logical_thread* first = choose(sync::sim_op::yield, false);
         result.schedule.push_back({step_, first->id});
         current_ = first;
+        asan_before_switch(&main_, first, false);
         bctx::transfer_t t = bctx::jump_fcontext(first->ctx, &main_);
         static_cast<logical_thread*>(t.data)->ctx = t.fctx;
         current_ = &main_;
+        asan_after_switch(&main_, nullptr);
     }
     running_ = false;
     for (const auto& t : threads_) {
@@ -213,13 +261,18 @@ void scheduler::switch_to(logical_thread* next) {
     logical_thread* prev = current_;
     result.schedule.push_back({step_, next->id});
     current_ = next;
+    const bool leaving = prev->state == thread_state::finished || prev->state == thread_state::crashed;
+    asan_before_switch(prev, next, leaving);
     bctx::transfer_t t = bctx::jump_fcontext(next->ctx, prev);
-    static_cast<logical_thread*>(t.data)->ctx = t.fctx;
+    auto* from = static_cast<logical_thread*>(t.data);
+    from->ctx = t.fctx;
+    asan_after_switch(prev, from);
 }
 
 void scheduler::leave_forever() {
     logical_thread* prev = current_;
     current_ = &main_;
+    asan_before_switch(prev, &main_, true);
     bctx::jump_fcontext(main_.ctx, prev);
     std::abort();  // a thread that left for good is never resumed
 }

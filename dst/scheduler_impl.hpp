@@ -60,6 +60,11 @@ struct logical_thread {
     std::uint64_t stalled_until = 0;   // fault: not scheduled before this step
 
     std::int64_t priority = 0;         // PCT
+
+    // AddressSanitizer's view of this fiber (unused without ASan).
+    void* asan_fake_stack = nullptr;
+    const void* asan_stack_bottom = nullptr;
+    std::size_t asan_stack_size = 0;
     const char* last_label = "";
     std::source_location last_loc{};
 };

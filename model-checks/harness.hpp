@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -111,7 +112,8 @@ inline int run_suites(int argc, char** argv, const std::vector<suite>& suites) {
             params.iteration_count = iterations;
             params.context_bound = bound;
             params.output_stream = &std::cout;
-            params.progress_stream = &std::cerr;
+            static std::ofstream no_progress("/dev/null");
+            params.progress_stream = &no_progress;
             params.progress_output_period = 1'000'000;
             params.initial_state = initial_state;
             std::cout << "== " << s.name << " [" << s.edges << "] search=" << p.name

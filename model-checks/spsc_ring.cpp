@@ -1,6 +1,7 @@
 // model-checks/spsc_ring.cpp: spsc_ring through the relacy backend, capacity 1-2.
 //
 // push_pop      [E1 E2]        3 values through capacity 2: wrap, cached-tail refresh
+// batched_release [E1 E2]      release_every 2 on capacity 2: publication every other pop
 // batch_claim   [E1 E2]        claim/publish and push_batch against consume/pop_batch
 // blocking      [E1 E2 W1-W5]  blocking push/pop through blocking_wait on capacity 1
 // alert_drain   [E1 E2 A1]     the producer alerts after its last push; the consumer's
@@ -26,6 +27,22 @@ struct push_pop : rl::test_suite<push_pop, 2> {
                 int got = 0;
                 spin_until([&] { return ring.try_pop(got); });
                 expect(got == want, "spsc_ring delivered out of order");
+            }
+        }
+    }
+};
+
+struct batched_release : rl::test_suite<batched_release, 2> {
+    ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2, {}, ringlab::spsc_options{2}};
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 1; v <= 4; ++v) spin_until([&] { return ring.try_push(v); });
+        } else {
+            for (int want = 1; want <= 4; ++want) {
+                int got = 0;
+                spin_until([&] { return ring.try_pop(got); });
+                expect(got == want, "spsc_ring with batched release delivered out of order");
             }
         }
     }
@@ -123,6 +140,7 @@ int main(int argc, char** argv) {
     return ringlab::model::run_suites(
         argc, argv,
         {ringlab::model::make_suite<push_pop>("push_pop", "E1 E2"),
+         ringlab::model::make_suite<batched_release>("batched_release", "E1 E2"),
          ringlab::model::make_suite<batch_claim>("batch_claim", "E1 E2"),
          ringlab::model::make_suite<blocking>("blocking", "E1 E2 W1-W5"),
          ringlab::model::make_suite<alert_drain>("alert_drain", "E1 E2 A1")});

@@ -23,8 +23,9 @@ void exercise(run_context& ctx) {
     const auto pop_with = static_cast<pop_api>(ctx.knob("pop_api", 0, 3));
     const std::size_t batch = ctx.knob("batch", 1, 4);
     const bool alert_shutdown = ctx.knob_flag("shutdown_by_alert", 1, 3);
+    const auto release_every = static_cast<std::uint32_t>(ctx.knob("release_every", 1, capacity));
     ctx.expect_steps(items * 40);
-    ring_t ring(capacity, sim_wait_config<Wait>(ctx));
+    ring_t ring(capacity, sim_wait_config<Wait>(ctx), spsc_options{release_every});
 
     ctx.spawn("producer", [&] {
         std::uint64_t next = 0;

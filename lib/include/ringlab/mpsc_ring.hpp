@@ -93,34 +93,41 @@ public:
         return c.size();
     }
 
-    /// Claims up to `count` consecutive free slots (fewer when fewer are free, none when
-    /// full). Fill them through the claim, then publish() them; nothing is visible before.
+    /// Claims up to `count` consecutive free slots (as many as are free, none when full).
+    /// Fill them through the claim, then publish() them; nothing is visible before.
     [[nodiscard]] claim try_claim(std::size_t count = 1) {
         if (count > capacity_) count = capacity_;
         // relaxed: a hint where to start; the CAS below decides.
         std::uint64_t position = head_.load(at("mpsc_ring.head_hint", mo::relaxed));
-        std::size_t want = count;
-        while (want != 0) {
-            const std::uint64_t last = position + want - 1;
-            const std::uint64_t turn =
-                slots_[last & mask_].turn.load(at("mpsc_ring.E2a.claim", mo::acquire));
-            const auto diff = static_cast<std::int64_t>(turn - free_turn(last));
-            if (diff == 0 || (diff == -1 && Sync::canary("mpsc_ring.claim_full_slot"))) {
-                // The canary above is a planted bug: it claims a slot still holding data.
-                if (head_.compare_exchange_weak(position, position + want,
-                                                at("mpsc_ring.claim_cas", mo::relaxed))) {
-                    return claim(this, position, want);
+        for (;;) {
+            // Free slots form a prefix from head (I1): binary-search its length up to count.
+            std::size_t free_slots = 0;
+            std::size_t hi = count;
+            bool stale = false;
+            while (free_slots < hi) {
+                const std::size_t mid = free_slots + (hi - free_slots + 1) / 2;
+                const std::int64_t diff = turn_offset(position + mid - 1);
+                if (diff == 0 || (diff == -1 && Sync::canary("mpsc_ring.claim_full_slot"))) {
+                    // The canary above is a planted bug: it claims a slot still holding data.
+                    free_slots = mid;
+                } else if (diff < 0) {
+                    hi = mid - 1;  // that slot still holds an older lap
+                } else {
+                    stale = true;  // another producer claimed past `position`
+                    break;
                 }
-                continue;  // another producer moved head_; `position` holds its new value
             }
-            if (diff < 0) {
-                want /= 2;  // the slot of `last` still holds an older lap: fewer are free
-            } else {
+            if (!stale && free_slots == 0) return claim(this, position, 0);
+            if (!stale && head_.compare_exchange_weak(position, position + free_slots,
+                                                      at("mpsc_ring.claim_cas", mo::relaxed))) {
+                return claim(this, position, free_slots);
+            }
+            if (stale) {
                 // relaxed: as above, a fresh hint.
                 position = head_.load(at("mpsc_ring.head_reload", mo::relaxed));
             }
+            // else the CAS failed and left head_'s current value in `position`
         }
-        return claim(this, position, 0);
     }
 
     /// Publishes every slot of `c`, in order.
@@ -134,6 +141,7 @@ public:
     }
 
     wait_result push(const T& v, std::uint64_t timeout_ns = no_timeout) {
+        if (try_push(v)) return wait_result::ready;  // the common case stays inline
         return not_full_.wait_until([&] { return try_push(v); }, timeout_ns);
     }
 
@@ -151,7 +159,8 @@ public:
     /// position not yet published, even if later ones are (FIFO by claim order).
     template <class Fn>
     std::size_t consume(Fn&& fn, std::size_t max = ~std::size_t{0}) {
-        const std::uint64_t first = next_;
+        if (max == 0) return 0;
+        const std::uint64_t first = next_.get();
         std::size_t n = 0;
         for (; n < max; ++n) {
             const std::uint64_t position = first + n;
@@ -164,13 +173,13 @@ public:
             pop_empty_.add();
             return 0;
         }
-        next_ = first + n;
-        popped_.set(next_);
+        next_.set(first + n);
         not_full_.signal();
         return n;
     }
 
     wait_result pop(T& out, std::uint64_t timeout_ns = no_timeout) {
+        if (try_pop(out)) return wait_result::ready;  // the common case stays inline
         return not_empty_.wait_until([&] { return try_pop(out); }, timeout_ns);
     }
 
@@ -187,7 +196,7 @@ public:
 
     [[nodiscard]] counters stats() const noexcept {
         // relaxed: a statistic.
-        return counters{head_.load(at("mpsc_ring.stats_head", mo::relaxed)), popped_.get(),
+        return counters{head_.load(at("mpsc_ring.stats_head", mo::relaxed)), next_.get(),
                         pop_empty_.get()};
     }
     [[nodiscard]] std::size_t footprint_bytes() const noexcept {
@@ -200,6 +209,14 @@ public:
 private:
     friend claim;
     T& claimed_value(std::uint64_t position) { return slots_[position & mask_].value.write_ref(); }
+
+    /// How the turn of `position`'s slot compares with the turn that frees it for
+    /// `position`: 0 free, negative still holding an older lap, positive already claimed.
+    [[nodiscard]] std::int64_t turn_offset(std::uint64_t position) const {
+        const std::uint64_t turn =
+            slots_[position & mask_].turn.load(at("mpsc_ring.E2a.claim", mo::acquire));
+        return static_cast<std::int64_t>(turn - free_turn(position));
+    }
 
     [[nodiscard]] std::uint64_t free_turn(std::uint64_t position) const noexcept {
         return (position >> lap_shift_) * 2;
@@ -215,8 +232,8 @@ private:
 
     alignas(false_sharing_bytes) atomic<std::uint64_t> head_{0};
 
-    alignas(false_sharing_bytes) std::uint64_t next_ = 0;
-    typename Sync::counter popped_;
+    // The consumer's position (stats' `popped`), written by the consumer only.
+    alignas(false_sharing_bytes) typename Sync::counter next_;
     typename Sync::counter pop_empty_;
 
     alignas(false_sharing_bytes) wait_type not_empty_;

@@ -148,16 +148,18 @@ struct cycle_clock {
     }
 };
 
-/// Number of CPUs this process may run on.
+/// Number of CPUs this process may run on, read once: pinning a thread later narrows that
+/// thread's own mask, and must not change the answer.
 [[nodiscard]] inline int available_cpus() noexcept {
+    static const int count = [] {
 #if defined(__linux__)
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        return CPU_COUNT(&set);
-    }
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
 #endif
-    return 1;
+        return 1;
+    }();
+    return count;
 }
 
 /// Pins the calling thread to one CPU. Returns 0 or an errno value (EINVAL for a CPU that

@@ -9,10 +9,17 @@
 // from producer to consumer, as a bare cache-line ping-pong does: the round trip sits on
 // the hardware floor. For throughput, the producer never reads the consumer's position
 // unless its cached copy says the ring is full ([E2a] re-reads `tail_`), and the consumer
-// publishes its position with one store per pop or per batch ([E2]).
+// publishes its position ([E2]) on a line of its own, away from its private position and
+// counters. By default every pop publishes at once, so the ring is an exact bounded FIFO.
+// With `spsc_options::release_every = R`, single pops publish every R pops (batches
+// always publish), and always before the consumer reports the ring empty: a producer
+// polling a full ring then pulls a line that changes every R pops, not every pop, for
+// about 10% more throughput, at the price of try_push reporting "full" while up to R-1
+// slots read in the last instants are not yet released.
 //
-//   producer line   head_ (private)  tail_cache_ (private)  counters
-//   consumer line   tail_ (shared: [E2])  next_ (private)  counters
+//   producer line   head_ (its position)  tail_cache_ (private)  counters
+//   shared line     tail_ (the consumer's published position, [E2])
+//   consumer line   next_ (its position)  published_ (private)  counters
 //   slots           [ value | stamp ] x capacity, power of two
 //
 // Positions are monotonic u64 (never wrapped); an index is position & mask.
@@ -23,6 +30,8 @@
 //        one slot differ by multiples of capacity, so a stale stamp never matches.
 //   (I3) the consumer reads a value only after seeing its stamp, and the producer reuses a
 //        slot only after seeing a tail past it.
+//   (I4) tail_ <= next_ and next_ - tail_ < release_every; when the consumer finds the
+//        ring empty, tail_ == next_ (everything it read is free again).
 //
 // Synchronisation edges:
 //   [E1]  release  producer stamps the slot      -> pairs with [E1a] acquire in try_pop
@@ -39,6 +48,13 @@
 #include "ringlab/wait_strategy.hpp"
 
 namespace ringlab {
+
+/// Construction options of spsc_ring beyond its capacity and wait strategy.
+struct spsc_options {
+    /// Single pops publish the consumer's position every this many pops (1: every pop,
+    /// an exact bounded FIFO). At least 1, at most the capacity.
+    std::uint32_t release_every = 1;
+};
 
 template <class T, template <class> class Wait = busy_spin_wait, class Sync = sync::native>
 class spsc_ring {
@@ -63,9 +79,11 @@ public:
     };
 
     /// `capacity` must be a power of two; throws config_error otherwise.
-    explicit spsc_ring(std::size_t capacity, typename wait_type::config wait_cfg = {})
+    explicit spsc_ring(std::size_t capacity, typename wait_type::config wait_cfg = {},
+                       spsc_options options = {})
         : capacity_(validate_capacity("spsc_ring", capacity)),
           mask_(capacity_ - 1),
+          release_every_(validated_release_every(options.release_every, capacity_)),
           slots_(capacity_),
           not_empty_(wait_cfg),
           not_full_(wait_cfg) {}
@@ -78,7 +96,7 @@ public:
     // ---- producer -----------------------------------------------------------------------
 
     [[nodiscard]] bool try_push(const T& v) {
-        const std::uint64_t position = head_;
+        const std::uint64_t position = head_.get();
         if (!has_room(position, 1)) {
             push_full_.add();
             return false;
@@ -92,7 +110,7 @@ public:
 
     /// Pushes up to `count` items from `items`; returns how many it pushed (0 when full).
     [[nodiscard]] std::size_t try_push_batch(const T* items, std::size_t count) {
-        const std::uint64_t position = head_;
+        const std::uint64_t position = head_.get();
         const std::size_t n = room_for(position, count);
         for (std::size_t i = 0; i < n; ++i) {
             slot& s = slots_[(position + i) & mask_];
@@ -111,15 +129,16 @@ public:
     using claim = detail::claim<spsc_ring, T>;
 
     [[nodiscard]] claim try_claim(std::size_t count = 1) {
-        const std::size_t n = room_for(head_, count);
+        const std::uint64_t position = head_.get();
+        const std::size_t n = room_for(position, count);
         if (n == 0) push_full_.add();
-        return claim(this, head_, n);
+        return claim(this, position, n);
     }
 
     /// Publishes the first `count` slots of `c` (all of them by default), in order.
     void publish(const claim& c, std::size_t count = ~std::size_t{0}) {
         const std::size_t n = count < c.size() ? count : c.size();
-        Sync::check(c.first() == head_, "spsc_ring: publish() of a claim that is not the oldest");
+        Sync::check(c.first() == head_.get(), "spsc_ring: publish() of a claim that is not the oldest");
         for (std::size_t i = 0; i < n; ++i) {
             slots_[(c.first() + i) & mask_].stamp.store(c.first() + i + 1,
                                                         at("spsc_ring.E1.publish", mo::release));
@@ -129,20 +148,22 @@ public:
 
     /// Pushes, waiting through the wait strategy while the ring is full.
     wait_result push(const T& v, std::uint64_t timeout_ns = no_timeout) {
+        if (try_push(v)) return wait_result::ready;  // the common case stays inline
         return not_full_.wait_until([&] { return try_push(v); }, timeout_ns);
     }
 
     // ---- consumer -----------------------------------------------------------------------
 
     [[nodiscard]] bool try_pop(T& out) {
-        const std::uint64_t position = next_;
+        const std::uint64_t position = next_.get();
         slot& s = slots_[position & mask_];
         if (s.stamp.load(at("spsc_ring.E1a.pop", mo::acquire)) != position + 1) {
-            pop_empty_.add();
+            on_empty(position);
             return false;
         }
         out = s.value.load();
-        release_to(position + 1);
+        next_.set(position + 1);
+        if (position + 1 - published_ >= release_every_) publish_tail(position + 1);
         return true;
     }
 
@@ -155,7 +176,8 @@ public:
     /// then releases them all with one store. Returns how many it consumed.
     template <class Fn>
     std::size_t consume(Fn&& fn, std::size_t max = ~std::size_t{0}) {
-        const std::uint64_t first = next_;
+        if (max == 0) return 0;
+        const std::uint64_t first = next_.get();
         std::size_t n = 0;
         for (; n < max; ++n) {
             slot& s = slots_[(first + n) & mask_];
@@ -163,15 +185,17 @@ public:
             fn(s.value.read_ref());
         }
         if (n == 0) {
-            pop_empty_.add();
+            on_empty(first);
             return 0;
         }
-        release_to(first + n);
+        next_.set(first + n);
+        publish_tail(first + n);
         return n;
     }
 
     /// Pops, waiting through the wait strategy while the ring is empty.
     wait_result pop(T& out, std::uint64_t timeout_ns = no_timeout) {
+        if (try_pop(out)) return wait_result::ready;  // the common case stays inline
         return not_empty_.wait_until([&] { return try_pop(out); }, timeout_ns);
     }
 
@@ -188,12 +212,12 @@ public:
     }
 
     [[nodiscard]] counters stats() const noexcept {
-        return counters{pushed_.get(), popped_.get(), push_full_.get(), pop_empty_.get()};
+        return counters{head_.get(), next_.get(), push_full_.get(), pop_empty_.get()};
     }
     /// Items in the ring as far as a third thread can tell (exact when both sides are idle).
     [[nodiscard]] std::size_t size_approx() const noexcept {
-        const std::uint64_t popped = popped_.get();
-        const std::uint64_t pushed = pushed_.get();
+        const std::uint64_t popped = next_.get();
+        const std::uint64_t pushed = head_.get();
         return pushed > popped ? static_cast<std::size_t>(pushed - popped) : 0;
     }
 
@@ -207,6 +231,14 @@ public:
 private:
     friend claim;
     T& claimed_value(std::uint64_t position) { return slots_[position & mask_].value.write_ref(); }
+
+    static std::uint64_t validated_release_every(std::uint32_t every, std::size_t capacity) {
+        if (every == 0 || every > capacity) {
+            throw config_error("spsc_ring: release_every " + std::to_string(every) +
+                               " is invalid; it must be in [1, capacity = " + std::to_string(capacity) + "]");
+        }
+        return every;
+    }
 
     /// How many of `wanted` slots from `position` are free, refreshing the cached tail
     /// only when the cache says there are fewer than wanted.
@@ -230,33 +262,45 @@ private:
     }
 
     void advance_head(std::uint64_t position) {
-        head_ = position;
-        pushed_.set(position);
+        head_.set(position);
         not_empty_.signal();
     }
 
-    void release_to(std::uint64_t position) {
-        next_ = position;
+    /// [E2]: hands the slots before `position` back to the producer.
+    void publish_tail(std::uint64_t position) {
+        published_ = position;
         tail_.store(position, at("spsc_ring.E2.release", mo::release));
-        popped_.set(position);
         not_full_.signal();
+    }
+
+    /// The ring looked empty at `position`: publish any pops the producer has not seen yet,
+    /// so that a producer waiting for room is not left waiting on an idle consumer (I4).
+    void on_empty(std::uint64_t position) {
+        pop_empty_.add();
+        if (published_ != position && !Sync::canary("spsc_ring.lazy_tail_never_flushed")) {
+            // The canary above is a planted bug: pops stay unpublished while the consumer idles.
+            publish_tail(position);
+        }
     }
 
     // Read-only after construction.
     const std::size_t capacity_;
     const std::uint64_t mask_;
+    const std::uint64_t release_every_;
     detail::slot_array<slot> slots_;
 
-    // Producer's line.
-    alignas(false_sharing_bytes) std::uint64_t head_ = 0;
+    // Producer's line. head_ is the producer's position, written by the producer only; as a
+    // counter it is also what stats() reports as `pushed`.
+    alignas(false_sharing_bytes) typename Sync::counter head_;
     std::uint64_t tail_cache_ = 0;
-    typename Sync::counter pushed_;
     typename Sync::counter push_full_;
 
-    // Consumer's line: the shared tail and the consumer's private state.
+    // The consumer's published position: alone on its line, read by the producer.
     alignas(false_sharing_bytes) atomic<std::uint64_t> tail_{0};
-    std::uint64_t next_ = 0;
-    typename Sync::counter popped_;
+
+    // Consumer's line: its position (stats' `popped`) and what it last published.
+    alignas(false_sharing_bytes) typename Sync::counter next_;
+    std::uint64_t published_ = 0;
     typename Sync::counter pop_empty_;
 
     alignas(false_sharing_bytes) wait_type not_empty_;

@@ -16,20 +16,26 @@
 //   backoff_wait        idle_spin_limit pauses, yield_limit yields, then sleeps that double
 //                       from sleep_ns_min up to sleep_ns_max.
 //   blocking_wait       spins, yields for yield_ns, then parks on a futex. A publisher pays
-//                       a fence and one load per signal, and a system call only when a
-//                       waiter announced itself with a read-modify-write ([W1]).
+//                       a compiler barrier and one load per signal, and a system call only
+//                       when a waiter announced itself with a read-modify-write ([W1]).
 //   timeout_blocking_wait
 //                       blocking_wait whose waits return timed_out after a default timeout.
 //
 // Synchronisation edges of blocking_wait (the sites' labels say W1..W5):
 //   [W1]  waiter:    waiters_.fetch_add      announces the waiter (a read-modify-write)
-//   [W2]  waiter:    fence seq_cst           orders [W1] before the waiter's re-check of ready()
-//   [W3]  publisher: fence seq_cst           orders the publication before the read [W4]
+//   [W2]  waiter:    heavy fence             orders [W1] before the waiter's re-check of ready()
+//   [W3]  publisher: light fence             orders the publication before the read [W4]
 //   [W4]  publisher: waiters_.load           sees [W1] unless the waiter will see the data
 //   [W5]  publisher: epoch_.fetch_add        changes the futex word before the wake, so a
 //                                            waiter that read the old epoch never sleeps
 // [W2] and [W3] are the two halves of a store-buffering (Dekker) pattern: by the fence-fence
 // rule, either the waiter's re-check sees the publication or the publisher sees the waiter.
+// They are an asymmetric pair (sync seam): the publisher's half is a compiler barrier, and
+// the waiter, which is about to make a futex system call anyway, pays a membarrier that
+// puts a full barrier on every running thread. A plain seq_cst fence on the publisher
+// would drain its store buffer on every signal, behind the cache miss of the slot it just
+// wrote: tens of nanoseconds per event. blocking_wait is therefore for threads of one
+// process; memory shared between processes needs plain fences.
 #pragma once
 
 #include <climits>
@@ -96,19 +102,21 @@ private:
     std::uint64_t end_ns_ = 0;
 };
 
-/// The loop shared by the strategies that never sleep on a futex: poll, check the alert,
-/// check the deadline every `clock_every` idles, and idle(i) in between.
+/// The loop shared by the strategies that never sleep on a futex: poll, idle(i), poll...
+/// The alert and the deadline are checked every `check_every` polls (a power of two), so
+/// the common case, a poll that finds the condition ready, costs nothing else.
 template <class Sync, class Ready, class Idle>
 wait_result poll_loop(Ready& ready, const alert_flag<Sync>& alert, std::uint64_t timeout_ns,
-                      std::uint32_t clock_every, Idle&& idle) {
+                      std::uint32_t check_every, Idle&& idle) {
+    if (ready()) return wait_result::ready;
     deadline<Sync> limit(timeout_ns);
     for (std::uint64_t i = 0;; ++i) {
-        if (ready()) return wait_result::ready;
-        if (alert.raised()) return wait_result::alerted;
-        if (limit.bounded() && i % clock_every == 0 && limit.passed()) {
-            return ready() ? wait_result::ready : wait_result::timed_out;
+        if ((i & (check_every - 1)) == 0) {
+            if (alert.raised()) return wait_result::alerted;
+            if (limit.passed()) return ready() ? wait_result::ready : wait_result::timed_out;
         }
         idle(i);
+        if (ready()) return wait_result::ready;
     }
 }
 
@@ -128,7 +136,7 @@ public:
 
     template <class Ready>
     wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
-        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 64,
+        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 16,
                                        [](std::uint64_t) { Sync::pause(); });
     }
     void signal() noexcept {}
@@ -268,7 +276,7 @@ public:
 
     /// Wakes parked waiters if there are any; otherwise a fence and a load.
     void signal() noexcept {
-        Sync::fence(at("blocking_wait.W3.signal_fence", mo::seq_cst));
+        Sync::asymmetric_fence_light(at("blocking_wait.W3.signal_fence", mo::seq_cst));
         if (waiters_.load(at("blocking_wait.W4.signal_waiters", mo::relaxed)) != 0) {
             // relaxed above: [W3] orders it; the count only decides whether to wake.
             wake_all();
@@ -294,7 +302,7 @@ private:
     wait_result park(Ready& ready, detail::deadline<Sync>& limit) {
         // relaxed: [W2] orders this announcement before the re-check below.
         waiters_.fetch_add(1, at("blocking_wait.W1.announce", mo::relaxed));
-        Sync::fence(at("blocking_wait.W2.announce_fence", mo::seq_cst));
+        Sync::asymmetric_fence_heavy(at("blocking_wait.W2.announce_fence", mo::seq_cst));
         wait_result result = wait_result::ready;
         for (;;) {
             const std::int32_t epoch = epoch_.load(at("blocking_wait.W5a.epoch", mo::acquire));

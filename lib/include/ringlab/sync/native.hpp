@@ -10,7 +10,7 @@
 //   cell<T>        plain data: load/store, and write_ref/read_ref for zero-copy access
 //   counter        a statistics counter, written by one thread, read by any (not a sync edge)
 //   futex_word     atomic<std::int32_t> usable with futex_wait/futex_wake
-//   fence, pause, yield, now_ns, sleep_ns, check, canary
+//   fence, asymmetric_fence_light/heavy, pause, yield, now_ns, sleep_ns, check, canary
 #pragma once
 
 #include <atomic>
@@ -22,6 +22,8 @@
 
 #if defined(__linux__)
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -108,6 +110,26 @@ private:
     std::atomic<std::uint64_t> value_{0};
 };
 
+/// The heavy half of an asymmetric fence: makes every thread of this process that is
+/// running right now execute a full barrier. membarrier(PRIVATE_EXPEDITED) where the kernel
+/// has it; otherwise changing the protection of a private page, whose TLB shootdown
+/// interrupts every CPU that runs this process.
+inline void heavy_barrier() noexcept {
+#if defined(__linux__)
+    static const bool expedited =
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    if (expedited && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+    static void* const page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page != MAP_FAILED) {
+        *static_cast<volatile char*>(page) = 1;  // make the page present, so the change below
+        mprotect(page, 4096, PROT_READ);          // must shoot down its TLB entries everywhere
+        mprotect(page, 4096, PROT_READ | PROT_WRITE);
+    }
+#endif
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
 struct native {
     static constexpr const char* name = "native";
     /// Planted bugs and mutants exist only in the checking backends.
@@ -121,6 +143,18 @@ struct native {
     using futex_word = native_atomic<std::int32_t>;
 
     static void fence(mo_site site) noexcept { std::atomic_thread_fence(site.order); }
+
+    /// An asymmetric fence pair. Light (the hot side) is a compiler barrier; heavy (the cold
+    /// side) forces a barrier onto every running thread. Together they order like two
+    /// seq_cst fences, which is how the relacy and sim backends model them. Only threads
+    /// of one process: memory shared between processes needs plain fences.
+    static void asymmetric_fence_light(mo_site site) noexcept {
+        std::atomic_signal_fence(site.order);
+    }
+    static void asymmetric_fence_heavy(mo_site site) noexcept {
+        (void)site;
+        heavy_barrier();
+    }
     static void pause() noexcept { spin_pause(); }
     static void yield() noexcept { std::this_thread::yield(); }
     [[nodiscard]] static std::uint64_t now_ns() noexcept { return monotonic_ns(); }

@@ -183,6 +183,10 @@ struct relacy {
         const std::memory_order o = model_control::effective(s, access::fence);
         if (o != std::memory_order_relaxed) rl::atomic_thread_fence(to_rl(o), rl_info(s.loc));
     }
+    /// Both halves of an asymmetric fence are modelled as the seq_cst fences they stand for.
+    static void asymmetric_fence_light(mo_site s) { fence(s); }
+    static void asymmetric_fence_heavy(mo_site s) { fence(s); }
+
     static void pause(std::source_location loc = std::source_location::current()) {
         rl::yield(1, rl_info(loc));
     }

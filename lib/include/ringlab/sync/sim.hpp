@@ -231,6 +231,10 @@ struct sim {
         sim_hooks::point(sim_op::fence, s.label, s.loc);
         sim_hooks::fence_done(model_control::effective(s, access::fence));
     }
+    /// Both halves of an asymmetric fence are modelled as the seq_cst fences they stand for.
+    static void asymmetric_fence_light(mo_site s) { fence(s); }
+    static void asymmetric_fence_heavy(mo_site s) { fence(s); }
+
     static void pause(std::source_location loc = std::source_location::current()) {
         sim_hooks::point(sim_op::pause, "pause", loc);
     }

@@ -1,0 +1,97 @@
+// bench/floor.cpp: the hardware floor, measured in the same run as every queue.
+//
+//   floor/cacheline_round_trip   one cache line bounced between the two pinned CPUs: the
+//                                least a round trip through any shared-memory queue costs
+//   floor/futex_wake_round_trip  a thread parked on a futex, woken, waking back: what a
+//                                blocking wait costs when it really sleeps
+//   floor/memcpy_bandwidth       bytes per second one core copies (1 MiB blocks)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace ringlab::bench {
+namespace {
+
+void cacheline_round_trip(benchmark::State& state) {
+    alignas(false_sharing_bytes) std::atomic<std::uint64_t> line{0};
+    const cpu_pair plan = pair_plan();
+    std::thread partner([&] {
+        (void)pin_current_thread(plan.second);
+        for (std::uint64_t seen = 0;;) {
+            std::uint64_t v;
+            while ((v = line.load(std::memory_order_acquire)) == seen) spin_pause();
+            if (v == ~std::uint64_t{0}) return;
+            seen = v + 1;
+            line.store(seen, std::memory_order_release);
+        }
+    });
+    (void)pin_current_thread(plan.first);
+    std::uint64_t v = 1;
+    for (auto _ : state) {
+        line.store(v, std::memory_order_release);
+        while (line.load(std::memory_order_acquire) != v + 1) spin_pause();
+        v += 2;
+    }
+    line.store(~std::uint64_t{0}, std::memory_order_release);
+    partner.join();
+    label_plan(state, plan);
+}
+
+long futex(std::atomic<int>* word, int op, int value) {
+    return syscall(SYS_futex, reinterpret_cast<int*>(word), op, value, nullptr, nullptr, 0);
+}
+
+void futex_wake_round_trip(benchmark::State& state) {
+    alignas(false_sharing_bytes) std::atomic<int> to_partner{0};
+    alignas(false_sharing_bytes) std::atomic<int> to_main{0};
+    const cpu_pair plan = pair_plan();
+    std::thread partner([&] {
+        (void)pin_current_thread(plan.second);
+        for (int seen = 0;;) {
+            int v;
+            while ((v = to_partner.load(std::memory_order_acquire)) == seen) {
+                futex(&to_partner, FUTEX_WAIT_PRIVATE, seen);
+            }
+            seen = v;
+            to_main.store(v, std::memory_order_release);
+            futex(&to_main, FUTEX_WAKE_PRIVATE, 1);
+            if (v < 0) return;
+        }
+    });
+    (void)pin_current_thread(plan.first);
+    int v = 0;
+    for (auto _ : state) {
+        ++v;
+        to_partner.store(v, std::memory_order_release);
+        futex(&to_partner, FUTEX_WAKE_PRIVATE, 1);
+        while (to_main.load(std::memory_order_acquire) != v) futex(&to_main, FUTEX_WAIT_PRIVATE, v - 1);
+    }
+    to_partner.store(-1, std::memory_order_release);
+    futex(&to_partner, FUTEX_WAKE_PRIVATE, 1);
+    partner.join();
+    label_plan(state, plan);
+}
+
+void memcpy_bandwidth(benchmark::State& state) {
+    const auto bytes = static_cast<std::size_t>(state.range(0));
+    std::vector<char> from(bytes, 1);
+    std::vector<char> to(bytes, 0);
+    for (auto _ : state) {
+        std::memcpy(to.data(), from.data(), bytes);
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+
+}  // namespace
+
+BENCHMARK(cacheline_round_trip)->Name("floor/cacheline_round_trip")->UseRealTime();
+BENCHMARK(futex_wake_round_trip)->Name("floor/futex_wake_round_trip")->UseRealTime();
+BENCHMARK(memcpy_bandwidth)->Name("floor/memcpy_bandwidth")->Arg(1 << 20);
+
+}  // namespace ringlab::bench

@@ -1,0 +1,138 @@
+// scenarios/spsc_ring_props.cpp: RapidCheck properties of spsc_ring.
+//
+//   model         any single-threaded command sequence behaves like a bounded std::deque
+//   stream        one producer and one consumer on real threads, generated capacity, item
+//                 count, APIs and batch sizes: exactly the sent sequence arrives
+//   stream_dst    the same scenario under DST with a generated seed: RapidCheck shrinks the
+//                 parameters and the seed together
+//   model_with_batched_release  the same with spsc_options::release_every, modelled exactly
+// Canaries (each must make its property fail): the off-by-one full check and a batched
+// release never flushed (model), and the weakened publication order [E1] under DST.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "ringlab/spsc_ring.hpp"
+#include "support/concurrent.hpp"
+#include "support/ring_model.hpp"
+
+namespace ringlab::scenarios {
+namespace {
+
+struct stream_params {
+    std::size_t capacity;
+    int items;
+    std::size_t batch;
+    bool producer_claims;
+    bool consumer_batches;
+};
+
+stream_params gen_stream(int max_items) {
+    return stream_params{std::size_t{1} << *rc::gen::inRange(0, 7), *rc::gen::inRange(0, max_items),
+                         *rc::gen::inRange<std::size_t>(1, 9), *rc::gen::arbitrary<bool>(),
+                         *rc::gen::arbitrary<bool>()};
+}
+
+template <class Sync>
+outcome stream(const stream_params& p, std::uint64_t seed) {
+    spsc_ring<int, busy_spin_wait, Sync> ring(p.capacity);
+    findings seen;
+    const body producer = [&] {
+        for (int next = 0; next < p.items;) {
+            const std::size_t want = std::min<std::size_t>(p.batch, static_cast<std::size_t>(p.items - next));
+            std::size_t n = 0;
+            if (p.producer_claims) {
+                auto c = ring.try_claim(want);
+                for (std::size_t i = 0; i < c.size(); ++i) c[i] = next + static_cast<int>(i);
+                ring.publish(c);
+                n = c.size();
+            } else {
+                n = ring.try_push(next) ? 1 : 0;
+            }
+            next += static_cast<int>(n);
+            if (n == 0) relax<Sync>();
+        }
+    };
+    const body consumer = [&] {
+        int expected = 0;
+        while (expected < p.items) {
+            std::size_t n = 0;
+            if (p.consumer_batches) {
+                n = ring.consume(
+                    [&](const int& v) {
+                        if (v != expected) seen.fail("got " + std::to_string(v) + ", expected " + std::to_string(expected));
+                        ++expected;
+                    },
+                    p.batch);
+            } else {
+                int v = 0;
+                if (ring.try_pop(v)) {
+                    if (v != expected) seen.fail("got " + std::to_string(v) + ", expected " + std::to_string(expected));
+                    ++expected;
+                    n = 1;
+                }
+            }
+            if (n == 0) relax<Sync>();
+        }
+    };
+    return run_concurrently<Sync>({producer, consumer}, seen, seed);
+}
+
+}  // namespace
+
+template <class Sync>
+auto make_spsc(std::size_t capacity, std::size_t release_every) {
+    return std::make_unique<spsc_ring<int, busy_spin_wait, Sync>>(
+        capacity, typename busy_spin_wait<Sync>::config{}, spsc_options{static_cast<std::uint32_t>(release_every)});
+}
+
+RC_GTEST_PROP(spsc_ring_props, model, ()) {
+    check_against_model<spsc_ring<int>>(make_spsc<sync::native>);
+}
+
+RC_GTEST_PROP(spsc_ring_props, model_with_batched_release, ()) {
+    check_against_model<spsc_ring<int>>(make_spsc<sync::native>, true);
+}
+
+RC_GTEST_PROP(spsc_ring_props, stream, ()) {
+    const outcome o = stream<sync::native>(gen_stream(20'000), 0);
+    RC_ASSERT(o.ok);
+}
+
+#if RINGLAB_WITH_DST
+RC_GTEST_PROP(spsc_ring_props, stream_dst, ()) {
+    const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+    const outcome o = stream<sync::sim>(gen_stream(60), seed);
+    RC_LOG() << o.message;
+    RC_ASSERT(o.ok);
+}
+
+#endif
+
+TEST(spsc_ring_canaries, the_model_catches_the_off_by_one_full_check) {
+    const canary_scope bug("spsc_ring.full_off_by_one");
+    EXPECT_FALSE(rc::check("model with spsc_ring.full_off_by_one", [] {
+        check_against_model<spsc_ring<int, busy_spin_wait, sync::sim>>(make_spsc<sync::sim>);
+    })) << "the stateful model did not notice a ring that overwrites unread data";
+}
+
+TEST(spsc_ring_canaries, the_model_catches_a_release_that_is_never_flushed) {
+    const canary_scope bug("spsc_ring.lazy_tail_never_flushed");
+    EXPECT_FALSE(rc::check("batched-release model with spsc_ring.lazy_tail_never_flushed", [] {
+        check_against_model<spsc_ring<int, busy_spin_wait, sync::sim>>(make_spsc<sync::sim>, true);
+    })) << "the model did not notice pops left unpublished while the consumer idles";
+}
+
+#if RINGLAB_WITH_DST
+TEST(spsc_ring_canaries, the_dst_stream_catches_a_weakened_publication) {
+    const canary_scope bug(nullptr, "spsc_ring.E1.push");
+    EXPECT_FALSE(rc::check("stream_dst with spsc_ring.E1.push weakened", [] {
+        const stream_params p = gen_stream(60);
+        RC_PRE(p.items > 0 && !p.producer_claims);
+        const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
+        RC_ASSERT(o.ok);
+    })) << "the DST stream did not notice a relaxed publication";
+}
+#endif
+
+}  // namespace ringlab::scenarios

@@ -1,0 +1,94 @@
+// scenarios/wait_strategy_test.cpp: each wait strategy's two operations, its alert and its
+// timeout, and the promise that a publisher pays no system call when nobody sleeps.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "ringlab/wait_strategy.hpp"
+
+namespace ringlab::scenarios {
+
+template <class Wait>
+class wait_contract : public ::testing::Test {};
+
+using all_waits = ::testing::Types<busy_spin_wait<>, yielding_wait<>, backoff_wait<>, blocking_wait<>,
+                                   timeout_blocking_wait<>>;
+TYPED_TEST_SUITE(wait_contract, all_waits);
+
+TYPED_TEST(wait_contract, returns_ready_at_once_when_ready) {
+    TypeParam w;
+    EXPECT_EQ(w.wait_until([] { return true; }), wait_result::ready);
+}
+
+TYPED_TEST(wait_contract, wakes_when_another_thread_makes_it_ready) {
+    TypeParam w;
+    std::atomic<bool> flag{false};
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        flag.store(true, std::memory_order_release);
+        w.signal();
+    });
+    wait_result r = wait_result::timed_out;
+    while (r == wait_result::timed_out) {  // timeout_blocking_wait may time out first
+        r = w.wait_until([&] { return flag.load(std::memory_order_acquire); });
+    }
+    EXPECT_EQ(r, wait_result::ready);
+    publisher.join();
+}
+
+TYPED_TEST(wait_contract, an_alert_ends_the_wait_until_cleared) {
+    TypeParam w;
+    std::thread alerter([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        w.alert();
+    });
+    wait_result r = wait_result::timed_out;
+    while (r == wait_result::timed_out) r = w.wait_until([] { return false; });
+    EXPECT_EQ(r, wait_result::alerted);
+    alerter.join();
+    EXPECT_TRUE(w.is_alerted());
+    w.clear_alert();
+    EXPECT_FALSE(w.is_alerted());
+}
+
+TYPED_TEST(wait_contract, a_timeout_ends_a_wait_that_never_becomes_ready) {
+    TypeParam w;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(w.wait_until([] { return false; }, 3'000'000), wait_result::timed_out);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3));
+}
+
+TEST(blocking_wait, a_publisher_makes_no_wake_call_while_nobody_sleeps) {
+    blocking_wait<> w;
+    for (int i = 0; i < 100'000; ++i) w.signal();
+    EXPECT_EQ(w.wakes(), 0u) << "signal() woke a futex with no waiter parked";
+}
+
+TEST(blocking_wait, a_parked_waiter_announces_itself_and_is_woken) {
+    blocking_wait<> w({0, 0});  // park at once
+    std::atomic<bool> flag{false};
+    std::thread waiter([&] { EXPECT_EQ(w.wait_until([&] { return flag.load(); }), wait_result::ready); });
+    while (w.parked_waiters() == 0) std::this_thread::yield();
+    flag.store(true);
+    w.signal();
+    waiter.join();
+    EXPECT_GE(w.wakes(), 1u);
+    EXPECT_EQ(w.parked_waiters(), 0u);
+}
+
+TEST(timeout_blocking_wait, uses_its_default_timeout_and_rejects_an_infinite_one) {
+    timeout_blocking_wait<> w({{0, 0}, 2'000'000});
+    EXPECT_EQ(w.wait_until([] { return false; }), wait_result::timed_out);
+    EXPECT_THROW(timeout_blocking_wait<>({{}, 0}), config_error);
+}
+
+TEST(backoff_wait, rejects_inverted_sleep_bounds) {
+    backoff_wait<>::config cfg;
+    cfg.sleep_ns_min = 10'000;
+    cfg.sleep_ns_max = 10;
+    EXPECT_THROW(backoff_wait<> w(cfg), config_error);
+}
+
+}  // namespace ringlab::scenarios
