@@ -1,0 +1,157 @@
+// batch_event_processor.hpp: a consumer loop that waits on a barrier, hands each available
+// event to a handler in batches, then publishes its progress.
+//
+// Threading contract: run() on one thread; halt(), drain_to() and the accessors from any
+// thread. Progress: blocking, through the ring's consumer wait strategy.
+//
+// The handler is called as handler(event, position, end_of_batch); it receives `const E&`,
+// or `E&` when it declares `using mutates_events = std::true_type;` (a stage that annotates
+// events for later stages). Optional hooks: on_start(), on_shutdown().
+//
+// Stopping. halt() stops before the next batch. drain_to(end) stops once every position
+// before `end` is processed: the disruptor's shutdown drains to the last claimed position,
+// so nothing published is lost and no event is processed twice. Both set the stop
+// position, read by the barrier's wait with acquire ([P1a]) after a release store ([P1]).
+//
+// Exceptions from the handler follow exception_policy: halt (the default: progress stops
+// at the failing event, error() returns it), skip (count it, go on with the next event) or
+// rewind (process the whole batch again, at most rewind_limit times, then halt).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <type_traits>
+
+#include "ringlab/sequence.hpp"
+#include "ringlab/sequence_barrier.hpp"
+#include "ringlab/wait_strategy.hpp"
+
+namespace ringlab {
+
+enum class exception_policy : std::uint8_t { halt, skip, rewind };
+
+struct processor_options {
+    std::uint64_t max_batch = 4096;
+    exception_policy on_exception = exception_policy::halt;
+    std::uint32_t rewind_limit = 3;
+};
+
+/// A handler that writes to the events it handles (for later stages to read) says so with
+/// `using mutates_events = std::true_type;`; every other handler gets const events.
+template <class Handler>
+concept annotating_handler = requires { typename Handler::mutates_events; } && Handler::mutates_events::value;
+
+template <class Ring, class Handler>
+class batch_event_processor {
+    using Sync = typename Ring::sync_type;
+
+public:
+    struct counters {
+        std::uint64_t processed = 0;
+        std::uint64_t batches = 0;
+        std::uint64_t handler_errors = 0;  // exceptions skipped or rewound
+        std::uint64_t rewinds = 0;
+    };
+
+    batch_event_processor(sequence_barrier<Ring> barrier, Handler& handler, sequence<Sync>& progress,
+                          processor_options options = {})
+        : barrier_(barrier), handler_(handler), progress_(progress), options_(options) {
+        if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
+    }
+    batch_event_processor(const batch_event_processor&) = delete;
+    batch_event_processor& operator=(const batch_event_processor&) = delete;
+
+    /// Processes until halted, drained or alerted; returns after on_shutdown().
+    void run() {
+        if constexpr (requires { handler_.on_start(); }) handler_.on_start();
+        std::uint64_t next = progress_.get();
+        for (;;) {
+            const std::uint64_t stop = stop_.load(at("batch_event_processor.P1a.stop", mo::acquire));
+            if (next >= stop) break;
+            const std::uint64_t limit = std::min(next + options_.max_batch, stop);
+            const auto w = barrier_.wait_for(next, limit, stop_);
+            if (w.result == wait_result::alerted) break;
+            if (w.end <= next) continue;  // woken to look at the stop position
+            if (!process(next, w.end)) break;
+            next = w.end;
+        }
+        if constexpr (requires { handler_.on_shutdown(); }) handler_.on_shutdown();
+    }
+
+    /// Stops before the next batch.
+    void halt() { stop_at(0); }
+    /// Stops once every position before `end` is processed.
+    void drain_to(std::uint64_t end) { stop_at(end); }
+
+    [[nodiscard]] sequence<Sync>& progress() noexcept { return progress_; }
+    [[nodiscard]] counters stats() const noexcept {
+        return {processed_.get(), batches_.get(), handler_errors_.get(), rewinds_.get()};
+    }
+    /// The exception that halted the processor (read after run() returned).
+    [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
+
+private:
+    void stop_at(std::uint64_t end) {
+        stop_.store(end, at("batch_event_processor.P1.stop", mo::release));
+        barrier_.ring().consumer_wait().signal();
+    }
+
+    decltype(auto) event(std::uint64_t p) {
+        if constexpr (annotating_handler<Handler>) {
+            return barrier_.ring().annotate(p);
+        } else {
+            return barrier_.ring().read(p);
+        }
+    }
+
+    /// Hands [begin, end) to the handler and publishes the progress. False: halted.
+    bool process(std::uint64_t begin, std::uint64_t end) {
+        std::uint64_t p = begin;
+        std::uint32_t rewinds = 0;
+        while (p < end) {
+            try {
+                for (; p < end; ++p) handler_(event(p), p, p + 1 == end);
+            } catch (...) {
+                if (options_.on_exception == exception_policy::skip) {
+                    handler_errors_.add();
+                    ++p;
+                    continue;
+                }
+                if (options_.on_exception == exception_policy::rewind && rewinds < options_.rewind_limit) {
+                    handler_errors_.add();
+                    rewinds_.add();
+                    ++rewinds;
+                    p = begin;
+                    continue;
+                }
+                error_ = std::current_exception();
+                publish_progress(begin, p);
+                return false;
+            }
+        }
+        publish_progress(begin, end);
+        return true;
+    }
+
+    void publish_progress(std::uint64_t begin, std::uint64_t end) {
+        if (end == begin) return;
+        progress_.set(end);
+        barrier_.ring().progress_made();
+        processed_.add(end - begin);
+        batches_.add();
+    }
+
+    sequence_barrier<Ring> barrier_;
+    Handler& handler_;
+    sequence<Sync>& progress_;
+    processor_options options_;
+    typename Sync::counter processed_;
+    typename Sync::counter batches_;
+    typename Sync::counter handler_errors_;
+    typename Sync::counter rewinds_;
+    std::exception_ptr error_;
+    alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> stop_{run_forever};
+};
+
+}  // namespace ringlab

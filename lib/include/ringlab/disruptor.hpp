@@ -1,0 +1,262 @@
+// disruptor.hpp: wires a ring_buffer and its consumer stages into a topology, runs them on
+// an executor, and shuts them down without losing an event.
+//
+//   disruptor<E, single_producer, blocking_wait> d(65536);
+//   auto a = d.handle_events_with("A", handler_a);          // straight from the ring
+//   auto b = d.handle_events_with("B", handler_b, {a});     // after A
+//   d.start(executor);
+//   ... producers: d.ring().publish_event(...) ...
+//   d.shutdown(executor);                                   // drains, then joins
+//
+// Stages form a DAG: a stage with no predecessors reads the ring's stamps; the others wait
+// on the sequences of the stages they come after (sequence_barrier). The producers gate on
+// the stages nothing comes after (the leaves), so no producer laps any stage: a stage is
+// never ahead of its predecessors, and they are never ahead of the ring.
+//
+// Shutdown (after the producers stopped): every stage drains to the last claimed position
+// and stops, so everything published is processed exactly once; with a timeout, stages
+// still short of it are halted and the report says how many events each did not process.
+//
+// Consumers can join a running ring (add_consumer: they start at the cursor and see every
+// event published after they joined) and leave it (remove_consumer).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ringlab/batch_event_processor.hpp"
+#include "ringlab/ring_buffer.hpp"
+#include "ringlab/sequence.hpp"
+#include "ringlab/sequence_barrier.hpp"
+
+namespace ringlab {
+
+/// One stage of a topology description: a name and the names of the stages it comes after.
+struct stage_spec {
+    std::string name;
+    std::vector<std::string> after;
+};
+
+template <class E, class Producer = single_producer, template <class> class Wait = busy_spin_wait,
+          class Sync = sync::native>
+class disruptor {
+public:
+    using ring_type = ring_buffer<E, Producer, Wait, Sync>;
+    using stage_id = std::size_t;
+
+    struct stage_report {
+        std::string name;
+        std::uint64_t progress = 0;  // positions processed, [0, progress)
+        std::exception_ptr error;    // a handler exception that halted it
+    };
+    struct shutdown_report {
+        std::uint64_t final_position = 0;  // every claimed position: [0, final_position)
+        std::uint64_t unprocessed = 0;     // sum over stages of positions they did not reach
+        bool drained = true;               // every stage reached final_position
+        std::vector<stage_report> stages;
+    };
+
+    explicit disruptor(std::size_t capacity, typename ring_type::options options = {}) : ring_(capacity, options) {}
+    disruptor(const disruptor&) = delete;
+    disruptor& operator=(const disruptor&) = delete;
+
+    [[nodiscard]] ring_type& ring() noexcept { return ring_; }
+
+    /// Adds a stage that runs after `after` (none: straight from the ring). Before start().
+    template <class Handler>
+    stage_id handle_events_with(std::string name, Handler& handler, std::initializer_list<stage_id> after = {},
+                                processor_options options = {}) {
+        return add_stage(std::move(name), handler, std::vector<stage_id>(after), options);
+    }
+
+    /// handle_events_with, for stage lists built at run time.
+    template <class Handler>
+    stage_id handle_events_with_ids(std::string name, Handler& handler, std::vector<stage_id> after,
+                                    processor_options options = {}) {
+        return add_stage(std::move(name), handler, std::move(after), options);
+    }
+
+    /// Wires the stages of a description; stage i is handled by handlers[i].
+    template <class Handler>
+    std::vector<stage_id> wire(const std::vector<stage_spec>& specs, Handler* handlers, processor_options options = {}) {
+        std::vector<stage_id> ids;
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            std::vector<stage_id> after;
+            for (const std::string& name : specs[i].after) after.push_back(find(name, specs[i].name));
+            ids.push_back(add_stage(specs[i].name, handlers[i], std::move(after), options));
+        }
+        return ids;
+    }
+
+    /// Gates the producers on the leaf stages and runs every stage on `executor`.
+    template <class Executor>
+    void start(Executor& executor) {
+        if (started_) throw config_error("disruptor: start() called twice");
+        started_ = true;
+        std::vector<bool> has_successor(stages_.size(), false);
+        for (const auto& s : stages_) {
+            for (const stage_id a : s->after) has_successor[a] = true;
+        }
+        ring_.gating().clear();
+        for (stage_id i = 0; i < stages_.size(); ++i) {
+            if (!has_successor[i]) ring_.gating().add(*stages_[i]->progress);
+        }
+        for (auto& s : stages_) spawn(executor, *s);
+    }
+
+    /// After the producers stopped: drains every stage to the last claimed position,
+    /// joins them, and reports what each processed. With a timeout, stages that have not
+    /// drained by then are halted.
+    template <class Executor>
+    shutdown_report shutdown(Executor& executor, std::uint64_t timeout_ns = no_timeout) {
+        shutdown_report report;
+        report.final_position = ring_.cursor();
+        for (auto& s : all_stages()) s->drain_to(report.final_position);
+        if (timeout_ns != no_timeout && !wait_drained(report.final_position, timeout_ns)) {
+            for (auto& s : all_stages()) s->halt();
+        }
+        for (auto& s : all_stages()) {
+            executor.join(s->thread);
+            const std::uint64_t progress = s->progress->get();
+            report.stages.push_back({s->name, progress, s->error()});
+            if (progress < report.final_position) {
+                report.drained = false;
+                report.unprocessed += report.final_position - progress;
+            }
+        }
+        return report;
+    }
+
+    /// Stops every stage before its next batch (nothing drained) and joins them.
+    template <class Executor>
+    void halt(Executor& executor) {
+        for (auto& s : all_stages()) s->halt();
+        for (auto& s : all_stages()) executor.join(s->thread);
+    }
+
+    /// A consumer joining the running ring at its cursor: it sees every event published
+    /// after it joined. Returns nothing when the ring's joiner capacity is used up.
+    template <class Handler, class Executor>
+    std::optional<stage_id> add_consumer(Executor& executor, std::string name, Handler& handler,
+                                         processor_options options = {}) {
+        const std::optional<std::size_t> member = ring_.joiners().join(ring_.cursor());
+        if (!member) return std::nullopt;
+        auto s = std::make_unique<stage<Handler>>(std::move(name), std::vector<stage_id>{}, handler,
+                                                  sequence_barrier<ring_type>(ring_),
+                                                  &ring_.joiners().at_index(*member), options);
+        s->member = *member;
+        spawn(executor, *s);
+        joined_.push_back(std::move(s));
+        return joined_.size() - 1;
+    }
+
+    /// Stops a consumer added at run time, joins it and takes it out of the gating set.
+    template <class Executor>
+    void remove_consumer(Executor& executor, stage_id id) {
+        stage_base& s = *joined_.at(id);
+        if (s.removed) return;
+        s.halt();
+        executor.join(s.thread);
+        ring_.joiners().leave(s.member);
+        s.removed = true;
+    }
+
+    /// A stage's progress: positions [0, progress) are processed.
+    [[nodiscard]] std::uint64_t progress(stage_id id) const { return stages_.at(id)->progress->get(); }
+    [[nodiscard]] std::uint64_t joined_progress(stage_id id) const { return joined_.at(id)->progress->get(); }
+    [[nodiscard]] std::size_t stage_count() const noexcept { return stages_.size(); }
+
+private:
+    struct stage_base {
+        stage_base(std::string n, std::vector<stage_id> a, sequence<Sync>* external)
+            : name(std::move(n)), after(std::move(a)), progress(external != nullptr ? external : &own) {}
+        virtual ~stage_base() = default;
+        virtual void run() = 0;
+        virtual void halt() = 0;
+        virtual void drain_to(std::uint64_t end) = 0;
+        [[nodiscard]] virtual std::exception_ptr error() const = 0;
+
+        std::string name;
+        std::vector<stage_id> after;
+        sequence<Sync> own;
+        sequence<Sync>* progress;
+        std::size_t thread = 0;
+        std::size_t member = 0;  // joiners' slot, for stages added at run time
+        bool removed = false;    // a run-time consumer that has left
+    };
+
+    template <class Handler>
+    struct stage final : stage_base {
+        stage(std::string n, std::vector<stage_id> a, Handler& handler, sequence_barrier<ring_type> barrier,
+              sequence<Sync>* external, processor_options options)
+            : stage_base(std::move(n), std::move(a), external),
+              processor(barrier, handler, *this->progress, options) {}
+        void run() override { processor.run(); }
+        void halt() override { processor.halt(); }
+        void drain_to(std::uint64_t end) override { processor.drain_to(end); }
+        [[nodiscard]] std::exception_ptr error() const override { return processor.error(); }
+
+        batch_event_processor<ring_type, Handler> processor;
+    };
+
+    template <class Handler>
+    stage_id add_stage(std::string name, Handler& handler, std::vector<stage_id> after, processor_options options) {
+        if (started_) throw config_error("disruptor: stages are added before start(); use add_consumer()");
+        sequence_barrier<ring_type> barrier(ring_);
+        for (const stage_id a : after) {
+            if (a >= stages_.size()) throw config_error("disruptor: stage '" + name + "' comes after an unknown stage");
+            barrier.add_dependent(*stages_[a]->progress);
+        }
+        stages_.push_back(std::make_unique<stage<Handler>>(std::move(name), std::move(after), handler, barrier,
+                                                           nullptr, options));
+        return stages_.size() - 1;
+    }
+
+    stage_id find(const std::string& name, const std::string& for_stage) const {
+        for (stage_id i = 0; i < stages_.size(); ++i) {
+            if (stages_[i]->name == name) return i;
+        }
+        throw config_error("disruptor: stage '" + for_stage + "' comes after '" + name +
+                           "', which is not defined before it");
+    }
+
+    template <class Executor>
+    void spawn(Executor& executor, stage_base& s) {
+        stage_base* target = &s;
+        s.thread = executor.spawn(s.name, [target] { target->run(); });
+    }
+
+    std::vector<stage_base*> all_stages() {
+        std::vector<stage_base*> all;
+        for (auto& s : stages_) all.push_back(s.get());
+        for (auto& s : joined_) {
+            if (!s->removed) all.push_back(s.get());
+        }
+        return all;
+    }
+
+    bool wait_drained(std::uint64_t final_position, std::uint64_t timeout_ns) {
+        const std::uint64_t deadline = Sync::now_ns() + timeout_ns;
+        for (;;) {
+            bool drained = true;
+            for (stage_base* s : all_stages()) drained = drained && s->progress->get() >= final_position;
+            if (drained) return true;
+            if (Sync::now_ns() >= deadline) return false;
+            Sync::sleep_ns(10'000);
+        }
+    }
+
+    ring_type ring_;
+    std::vector<std::unique_ptr<stage_base>> stages_;
+    std::vector<std::unique_ptr<stage_base>> joined_;
+    bool started_ = false;
+};
+
+}  // namespace ringlab

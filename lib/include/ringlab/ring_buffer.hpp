@@ -1,0 +1,260 @@
+// ring_buffer.hpp: the Disruptor's ring of preallocated events, with the sequencer that
+// claims positions in it and the per-slot stamps that publish them.
+//
+// Threading contract: one producer (single_producer) or any number (multi_producer); any
+// number of consumers, each reading through a sequence_barrier and gating the producers
+// through its sequence. Progress: try_next/publish never block; next() waits for room
+// through the producer wait strategy.
+//
+// Each slot carries a stamp next to its event: `position + 1` once that position is
+// published. A consumer therefore learns that an event is ready from the event's own cache
+// line ([R1a]): one line moves per hop, the round trip of a bare cache-line ping-pong.
+// The stamps serve both producer kinds: with several producers, a slot's stamp is its lap
+// number in disguise, so no shared "published up to" counter exists and producers never
+// wait for one another to publish.
+//
+//   slots   [ event | stamp ] x capacity (power of two)
+//   sequencer (claims, gating)   consumer wait   producer wait
+//
+// Invariants:
+//   (R1) a slot's stamp is position + 1 for the position it holds once published, and an
+//        older value before: stamps of one slot differ by multiples of the capacity.
+//   (R2) the producer of a position writes its event only between claiming and publishing
+//        it; consumers read it only after seeing its stamp (or a later stage's sequence).
+//
+// Synchronisation edges:
+//   [R1]  release  publish() stamps a slot           -> pairs with [R1a] acquire in published()
+//   [S1]/[S1a]     consumers' sequences (sequence.hpp): gating for producers, upstream for stages
+//   wait strategies signal consumers after publish() and producers after progress_made().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+#include "ringlab/detail/slot_array.hpp"
+#include "ringlab/multi_producer_sequencer.hpp"
+#include "ringlab/platform.hpp"
+#include "ringlab/sequence.hpp"
+#include "ringlab/single_producer_sequencer.hpp"
+#include "ringlab/sync/native.hpp"
+#include "ringlab/wait_strategy.hpp"
+
+namespace ringlab {
+
+/// Producer kinds of a ring_buffer.
+struct single_producer {};
+struct multi_producer {};
+
+/// What next() claimed: positions [begin, end), or why it claimed nothing.
+struct claimed_range {
+    wait_result result = wait_result::ready;
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+    [[nodiscard]] bool ok() const noexcept { return result == wait_result::ready; }
+};
+
+template <class E, class Producer = single_producer, template <class> class Wait = busy_spin_wait,
+          class Sync = sync::native>
+class ring_buffer {
+    static_assert(std::is_same_v<Producer, single_producer> || std::is_same_v<Producer, multi_producer>,
+                  "The producer kind is single_producer or multi_producer.");
+
+    struct slot {
+        typename Sync::template cell<E> event;
+        typename Sync::template atomic<std::uint64_t> stamp{0};
+    };
+
+public:
+    using event_type = E;
+    using sync_type = Sync;
+    using wait_type = Wait<Sync>;
+    using sequencer_type = std::conditional_t<std::is_same_v<Producer, multi_producer>,
+                                              multi_producer_sequencer<Sync>, single_producer_sequencer<Sync>>;
+    static constexpr bool multi_producer_ring = std::is_same_v<Producer, multi_producer>;
+
+    struct options {
+        typename wait_type::config consumer_wait{};
+        typename wait_type::config producer_wait{};
+        /// Consumers that may join while the ring runs (sequence_group capacity).
+        std::size_t max_joining_consumers = 8;
+    };
+
+    explicit ring_buffer(std::size_t capacity, options opts = {})
+        : capacity_(validate_capacity("ring_buffer", capacity)),
+          mask_(capacity_ - 1),
+          slots_(capacity_),
+          sequencer_(capacity_),
+          joiners_(opts.max_joining_consumers),
+          consumer_wait_(opts.consumer_wait),
+          producer_wait_(opts.producer_wait) {
+        sequencer_.gating().attach(joiners_);
+    }
+    ring_buffer(const ring_buffer&) = delete;
+    ring_buffer& operator=(const ring_buffer&) = delete;
+
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+    // ---- producers ----------------------------------------------------------------------
+
+    /// Claims [begin, begin + n) if that laps no consumer; returns begin. Never blocks.
+    [[nodiscard]] std::optional<std::uint64_t> try_next(std::size_t n = 1) {
+        check_batch(n);
+        return sequencer_.try_claim(n);
+    }
+
+    /// Claims n positions, waiting through the producer wait strategy while the ring is
+    /// full. With several producers and no timeout, the claim is taken at once (fetch_add)
+    /// and then waits for room; with a timeout it is taken only once there is room, so a
+    /// timed-out call leaves nothing claimed.
+    claimed_range next(std::size_t n = 1, std::uint64_t timeout_ns = no_timeout) {
+        check_batch(n);
+        if constexpr (multi_producer_ring) {
+            if (timeout_ns == no_timeout) {
+                // The claim is taken and cannot be given back, so a strategy's own default
+                // timeout (timeout_blocking_wait) must not end this wait: only an alert does.
+                const std::uint64_t begin = sequencer_.claim(n);
+                wait_result r = wait_for_room(begin + n, no_timeout);
+                while (r == wait_result::timed_out) r = wait_for_room(begin + n, no_timeout);
+                return {r, begin, begin + n};
+            }
+        }
+        std::optional<std::uint64_t> begin = sequencer_.try_claim(n);
+        if (!begin) {
+            const wait_result r = producer_wait_.wait_until(
+                [&] {
+                    begin = sequencer_.try_claim(n);
+                    return begin.has_value();
+                },
+                timeout_ns);
+            if (r != wait_result::ready) return {r, 0, 0};
+            count_producer_wait();
+        }
+        return {wait_result::ready, *begin, *begin + n};
+    }
+
+    /// Write access to a claimed, unpublished position's event.
+    [[nodiscard]] E& write(std::uint64_t position) { return slots_[position & mask_].event.write_ref(); }
+
+    /// Publishes [begin, end): consumers may read those events from now on.
+    void publish(std::uint64_t begin, std::uint64_t end) {
+        for (std::uint64_t p = begin; p < end; ++p) {
+            slots_[p & mask_].stamp.store(p + 1, at("ring_buffer.R1.publish", mo::release));
+        }
+        if constexpr (!multi_producer_ring) published_.add(end - begin);
+        consumer_wait_.signal();
+    }
+    void publish(std::uint64_t position) { publish(position, position + 1); }
+
+    /// Claims one position, fills it with fill(E&, position), publishes it.
+    template <class Fill>
+    wait_result publish_event(Fill&& fill, std::uint64_t timeout_ns = no_timeout) {
+        const claimed_range c = next(1, timeout_ns);
+        if (!c.ok()) return c.result;
+        fill(write(c.begin), c.begin);
+        publish(c.begin, c.end);
+        return wait_result::ready;
+    }
+
+    // ---- consumers ------------------------------------------------------------------------
+
+    /// Read access to a published position's event (after a barrier said it is available).
+    [[nodiscard]] const E& read(std::uint64_t position) const { return slots_[position & mask_].event.read_ref(); }
+    /// Write access for a consumer stage that annotates events for later stages.
+    [[nodiscard]] E& annotate(std::uint64_t position) { return slots_[position & mask_].event.write_ref(); }
+
+    /// Whether `position` is published.
+    [[nodiscard]] bool published(std::uint64_t position) const {
+        const auto stamp = slots_[position & mask_].stamp.load(at("ring_buffer.R1a.published", mo::acquire));
+        if (Sync::canary("ring_buffer.stale_lap_accepted")) {
+            // Planted bug: accepts the stamp of the same slot one lap earlier.
+            return stamp == position + 1 || stamp + capacity_ == position + 1;
+        }
+        return stamp == position + 1;
+    }
+
+    /// The end of the published run that starts at `position`, no further than `limit`.
+    ///
+    /// With one producer, positions are published in order ([R1] stores in position order,
+    /// each a release): seeing a later stamp with acquire shows every earlier one too. So
+    /// after a short scan (which keeps a single event's latency to its own line), the last
+    /// position of the range is tested, and a full batch costs two loads, not one per event.
+    /// Several producers publish out of order, and their run is scanned slot by slot.
+    [[nodiscard]] std::uint64_t published_end(std::uint64_t position, std::uint64_t limit) const {
+        if constexpr (!multi_producer_ring) {
+            constexpr std::uint64_t short_scan = 8;
+            const std::uint64_t scan_end = limit - position > short_scan ? position + short_scan : limit;
+            while (position < scan_end && published(position)) ++position;
+            if (position < scan_end || position == limit) return position;
+            if (published(limit - 1)) return limit;
+        }
+        while (position < limit && published(position)) ++position;
+        return position;
+    }
+
+    /// Everything claimed so far: the position a joining consumer starts from.
+    [[nodiscard]] std::uint64_t cursor() const { return sequencer_.claimed(); }
+
+    /// Called by a consumer after it advanced its sequence: wakes producers waiting for
+    /// room and later stages waiting for this one (free unless someone sleeps).
+    void progress_made() noexcept {
+        producer_wait_.signal();
+        consumer_wait_.signal();
+    }
+
+    /// Wakes every waiter on both sides; waits return `alerted` until clear_alert().
+    void alert() noexcept {
+        consumer_wait_.alert();
+        producer_wait_.alert();
+    }
+    void clear_alert() noexcept {
+        consumer_wait_.clear_alert();
+        producer_wait_.clear_alert();
+    }
+
+    [[nodiscard]] sequencer_type& sequencer() noexcept { return sequencer_; }
+    [[nodiscard]] gating_set<Sync>& gating() noexcept { return sequencer_.gating(); }
+    [[nodiscard]] sequence_group<Sync>& joiners() noexcept { return joiners_; }
+    [[nodiscard]] wait_type& consumer_wait() noexcept { return consumer_wait_; }
+    [[nodiscard]] wait_type& producer_wait() noexcept { return producer_wait_; }
+
+    /// Statistics of a single-producer ring (a multi-producer ring counts nothing here:
+    /// a shared counter would cost every producer a contended write).
+    struct counters {
+        std::uint64_t published = 0;       // events published
+        std::uint64_t producer_waits = 0;  // next() calls that found the ring full
+    };
+    [[nodiscard]] counters stats() const noexcept { return {published_.get(), producer_waits_.get()}; }
+    [[nodiscard]] std::size_t footprint_bytes() const noexcept { return sizeof(*this) + slots_.footprint_bytes(); }
+
+private:
+    void count_producer_wait() noexcept {
+        if constexpr (!multi_producer_ring) producer_waits_.add();
+    }
+
+    void check_batch(std::size_t n) const {
+        if (n == 0 || n > capacity_) {
+            throw config_error("ring_buffer: a claim of " + std::to_string(n) + " positions is invalid; it must be in [1, " +
+                               std::to_string(capacity_) + "]");
+        }
+    }
+
+    wait_result wait_for_room(std::uint64_t end, std::uint64_t timeout_ns) {
+        if (sequencer_.has_room(end)) return wait_result::ready;
+        count_producer_wait();
+        return producer_wait_.wait_until([&] { return sequencer_.has_room(end); }, timeout_ns);
+    }
+
+    const std::size_t capacity_;
+    const std::uint64_t mask_;
+    detail::slot_array<slot> slots_;
+    sequencer_type sequencer_;
+    sequence_group<Sync> joiners_;
+    typename Sync::counter published_;
+    typename Sync::counter producer_waits_;
+    alignas(false_sharing_bytes) wait_type consumer_wait_;
+    alignas(false_sharing_bytes) wait_type producer_wait_;
+};
+
+}  // namespace ringlab

@@ -1,0 +1,91 @@
+// sequence_barrier.hpp: what a consumer waits on: the producers' stamps when it reads
+// straight from the ring, or the sequences of the stages it comes after.
+//
+// Threading contract: used by one consumer thread; reads shared state only.
+// Progress: available() is wait-free; wait_for() waits through the ring's consumer wait
+// strategy and returns on data, on the consumer's stop position, on alert or on timeout.
+//
+// Without dependents the available run is found from the slots' stamps ([R1a]); with
+// dependents it is the slowest dependent's count ([S1a]): every position below it was
+// published, or the dependent could not have finished it. Either way a stage never passes
+// the stages it depends on (invariant B1).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+
+#include "ringlab/platform.hpp"
+#include "ringlab/sequence.hpp"
+#include "ringlab/wait_strategy.hpp"
+
+namespace ringlab {
+
+/// "No stop requested" for a consumer's stop position.
+inline constexpr std::uint64_t run_forever = std::numeric_limits<std::uint64_t>::max();
+
+template <class Ring>
+class sequence_barrier {
+    using Sync = typename Ring::sync_type;
+
+public:
+    static constexpr std::size_t max_dependents = 8;
+
+    explicit sequence_barrier(Ring& ring, std::initializer_list<const sequence<Sync>*> dependents = {})
+        : ring_(&ring) {
+        for (const sequence<Sync>* d : dependents) add_dependent(*d);
+    }
+
+    void add_dependent(const sequence<Sync>& s) {
+        if (count_ == max_dependents) {
+            throw config_error("sequence_barrier: more than " + std::to_string(max_dependents) + " dependents");
+        }
+        dependents_[count_++] = &s;
+    }
+    [[nodiscard]] std::size_t dependents() const noexcept { return count_; }
+    [[nodiscard]] Ring& ring() const noexcept { return *ring_; }
+
+    /// The end of what is available from `position`, no further than `limit` (never
+    /// blocks): `position` itself when nothing is.
+    [[nodiscard]] std::uint64_t available(std::uint64_t position, std::uint64_t limit) const {
+        if (count_ == 0) return ring_->published_end(position, limit);
+        std::uint64_t lowest = limit;
+        for (std::size_t i = 0; i < count_; ++i) lowest = std::min(lowest, dependents_[i]->get());
+        if (Sync::canary("sequence_barrier.ignores_dependents")) {
+            // Planted bug: a stage runs ahead of the stages it comes after.
+            return ring_->published_end(position, limit);
+        }
+        return std::max(lowest, position);
+    }
+
+    struct waited {
+        wait_result result;
+        std::uint64_t end;  // available run is [position, end); end == position: none
+    };
+
+    /// Waits until something is available at `position` (up to `limit`), or `stop` (the
+    /// consumer's stop position, read with acquire) is at or below `position`.
+    template <class StopAtomic>
+    waited wait_for(std::uint64_t position, std::uint64_t limit, const StopAtomic& stop,
+                    std::uint64_t timeout_ns = no_timeout) const {
+        std::uint64_t end = available(position, limit);
+        if (end > position) return {wait_result::ready, end};
+        const wait_result r = ring_->consumer_wait().wait_until(
+            [&] {
+                end = available(position, limit);
+                return end > position ||
+                       stop.load(at("sequence_barrier.stop_poll", mo::acquire)) <= position;
+            },
+            timeout_ns);
+        return {r, end};
+    }
+
+private:
+    Ring* ring_;
+    const sequence<Sync>* dependents_[max_dependents] = {};
+    std::size_t count_ = 0;
+};
+
+}  // namespace ringlab

@@ -1,0 +1,368 @@
+// scenarios/disruptor_test.cpp: the Disruptor core (ring_buffer, sequencers, barrier,
+// batch_event_processor, event_poller, disruptor) and its five classic topologies under
+// every wait strategy.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "ringlab/ringlab.hpp"
+
+namespace ringlab::scenarios {
+namespace {
+
+struct event {
+    std::uint64_t value = 0;
+    std::uint64_t stage_mark = 0;
+};
+
+/// Checks that positions arrive in order, each once, with the value the producer wrote.
+struct checking_handler {
+    std::uint64_t expected = 0;
+    std::uint64_t sum = 0;
+    std::uint64_t batches = 0;
+    bool ordered = true;
+    void operator()(const event& e, std::uint64_t position, bool end_of_batch) {
+        ordered = ordered && position == expected && e.value == position * 3;
+        ++expected;
+        sum += e.value;
+        batches += end_of_batch ? 1 : 0;
+    }
+};
+
+/// Publishes `count` events; a producer wait that times out (timeout_blocking_wait) retries.
+template <class D>
+void produce(D& d, std::uint64_t count) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+        wait_result r = wait_result::timed_out;
+        while (r == wait_result::timed_out) r = d.ring().publish_event([](event& e, std::uint64_t p) { e.value = p * 3; });
+        ASSERT_EQ(r, wait_result::ready);
+    }
+}
+
+std::uint64_t sum_of_values(std::uint64_t count) { return 3 * count * (count - 1) / 2; }
+
+template <template <class> class Wait>
+struct with_wait {
+    template <class P>
+    using disruptor_t = disruptor<event, P, Wait>;
+};
+
+template <class W>
+class topologies : public ::testing::Test {};
+using all_waits = ::testing::Types<with_wait<busy_spin_wait>, with_wait<yielding_wait>, with_wait<backoff_wait>,
+                                   with_wait<blocking_wait>, with_wait<timeout_blocking_wait>>;
+TYPED_TEST_SUITE(topologies, all_waits);
+
+constexpr std::uint64_t events = 50'000;
+
+// producer -> ring -> A
+TYPED_TEST(topologies, one_to_one_unicast) {
+    typename TypeParam::template disruptor_t<single_producer> d(1024);
+    checking_handler a;
+    d.handle_events_with("A", a);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, events);
+    const auto report = d.shutdown(ex);
+    EXPECT_TRUE(report.drained);
+    EXPECT_TRUE(a.ordered);
+    EXPECT_EQ(a.expected, events);
+    EXPECT_EQ(a.sum, sum_of_values(events));
+}
+
+// producer -> ring -> A -> B -> C
+TYPED_TEST(topologies, one_to_three_pipeline) {
+    typename TypeParam::template disruptor_t<single_producer> d(256);
+    checking_handler a, b, c;
+    const auto sa = d.handle_events_with("A", a);
+    const auto sb = d.handle_events_with("B", b, {sa});
+    d.handle_events_with("C", c, {sb});
+    thread_executor ex;
+    d.start(ex);
+    produce(d, events);
+    const auto report = d.shutdown(ex);
+    EXPECT_TRUE(report.drained);
+    for (auto* h : {&a, &b, &c}) {
+        EXPECT_TRUE(h->ordered);
+        EXPECT_EQ(h->expected, events);
+    }
+}
+
+// producer -> ring -> {A, B, C}
+TYPED_TEST(topologies, one_to_three_multicast) {
+    typename TypeParam::template disruptor_t<single_producer> d(256);
+    checking_handler a, b, c;
+    d.handle_events_with("A", a);
+    d.handle_events_with("B", b);
+    d.handle_events_with("C", c);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, events);
+    EXPECT_TRUE(d.shutdown(ex).drained);
+    for (auto* h : {&a, &b, &c}) EXPECT_EQ(h->sum, sum_of_values(events));
+}
+
+// producer -> ring -> {A, B} -> C
+TYPED_TEST(topologies, one_to_three_diamond) {
+    typename TypeParam::template disruptor_t<single_producer> d(256);
+    checking_handler a, b, c;
+    const auto sa = d.handle_events_with("A", a);
+    const auto sb = d.handle_events_with("B", b);
+    d.handle_events_with("C", c, {sa, sb});
+    thread_executor ex;
+    d.start(ex);
+    produce(d, events);
+    EXPECT_TRUE(d.shutdown(ex).drained);
+    EXPECT_TRUE(c.ordered);
+    EXPECT_EQ(c.expected, events);
+}
+
+// {P1, P2, P3} -> ring -> A
+TYPED_TEST(topologies, three_to_one_sequencer) {
+    typename TypeParam::template disruptor_t<multi_producer> d(256);
+    std::uint64_t seen = 0;
+    std::uint64_t sum = 0;
+    auto count = [&](const event& e, std::uint64_t, bool) {
+        ++seen;
+        sum += e.value;
+    };
+    d.handle_events_with("A", count);
+    thread_executor ex;
+    d.start(ex);
+    std::vector<std::thread> producers;
+    for (std::uint64_t p = 1; p <= 3; ++p) {
+        producers.emplace_back([&, p] {
+            for (std::uint64_t i = 0; i < events / 3; ++i) {
+                while (d.ring().publish_event([p](event& e, std::uint64_t) { e.value = p; }) == wait_result::timed_out) {
+                }
+            }
+        });
+    }
+    for (auto& t : producers) t.join();
+    EXPECT_TRUE(d.shutdown(ex).drained);
+    EXPECT_EQ(seen, 3 * (events / 3));
+    EXPECT_EQ(sum, 6 * (events / 3));
+}
+
+TEST(ring_buffer, validates_its_capacity_and_claims) {
+    EXPECT_THROW((ring_buffer<event>(100)), config_error);
+    ring_buffer<event> ring(4);
+    EXPECT_THROW((void)ring.try_next(0), config_error);
+    EXPECT_THROW((void)ring.try_next(5), config_error);
+}
+
+TEST(ring_buffer, never_laps_the_slowest_gating_consumer) {
+    ring_buffer<event> ring(4);
+    sequence<> slow;
+    ring.gating().add(slow);
+    for (int i = 0; i < 4; ++i) {
+        const auto p = ring.try_next();
+        ASSERT_TRUE(p);
+        ring.publish(*p);
+    }
+    EXPECT_FALSE(ring.try_next()) << "the producer lapped a consumer that has processed nothing";
+    EXPECT_EQ(ring.next(1, 1'000'000).result, wait_result::timed_out);
+    slow.set(1);
+    const auto p = ring.try_next();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(*p, 4u);
+}
+
+TEST(ring_buffer, a_blocked_producer_resumes_when_the_consumer_advances) {
+    ring_buffer<event, single_producer, blocking_wait> ring(2);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    for (int i = 0; i < 2; ++i) ring.publish(ring.next().begin);
+    std::atomic<bool> claimed{false};
+    std::thread producer([&] {
+        const auto c = ring.next();
+        EXPECT_TRUE(c.ok());
+        claimed.store(true);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(claimed.load());
+    consumer.set(1);
+    ring.progress_made();
+    producer.join();
+    EXPECT_TRUE(claimed.load());
+    EXPECT_GE(ring.stats().producer_waits, 1u);
+}
+
+TEST(multi_producer_sequencer, try_claim_leaves_nothing_behind_when_full) {
+    ring_buffer<event, multi_producer> ring(2);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    ASSERT_TRUE(ring.try_next(2));
+    EXPECT_FALSE(ring.try_next(1));
+    EXPECT_EQ(ring.cursor(), 2u) << "a failed try_next must not claim";
+}
+
+TEST(sequence_barrier, a_stage_never_passes_its_dependents) {
+    ring_buffer<event> ring(8);
+    for (int i = 0; i < 6; ++i) ring.publish(*ring.try_next());
+    sequence<> upstream(2);
+    sequence_barrier<ring_buffer<event>> straight(ring);
+    sequence_barrier<ring_buffer<event>> after(ring, {&upstream});
+    EXPECT_EQ(straight.available(0, 100), 6u);
+    EXPECT_EQ(after.available(0, 100), 2u);
+    EXPECT_EQ(after.available(0, 1), 1u) << "the limit bounds a batch";
+}
+
+struct hooked_handler {
+    int starts = 0;
+    int shutdowns = 0;
+    std::vector<std::pair<std::uint64_t, bool>> seen;
+    void on_start() { ++starts; }
+    void on_shutdown() { ++shutdowns; }
+    void operator()(const event&, std::uint64_t p, bool end_of_batch) { seen.emplace_back(p, end_of_batch); }
+};
+
+TEST(batch_event_processor, marks_the_end_of_each_batch_and_honours_max_batch) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    for (int i = 0; i < 10; ++i) ring.publish(*ring.try_next());
+    hooked_handler h;
+    sequence<> progress;
+    processor_options options;
+    options.max_batch = 4;
+    batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    p.drain_to(10);
+    p.run();
+    EXPECT_EQ(h.starts, 1);
+    EXPECT_EQ(h.shutdowns, 1);
+    ASSERT_EQ(h.seen.size(), 10u);
+    for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(h.seen[i].second, i == 3 || i == 7 || i == 9) << i;
+    EXPECT_EQ(progress.get(), 10u);
+    EXPECT_EQ(p.stats().batches, 3u);
+}
+
+struct failing_handler {
+    std::uint64_t fail_at;
+    int failures_left;
+    std::vector<std::uint64_t> handled;
+    void operator()(const event&, std::uint64_t p, bool) {
+        if (p == fail_at && failures_left > 0) {
+            --failures_left;
+            throw std::runtime_error("handler failure");
+        }
+        handled.push_back(p);
+    }
+};
+
+TEST(batch_event_processor, follows_its_exception_policy) {
+    using ring_t = ring_buffer<event>;
+    auto run_with = [](exception_policy policy, int failures) {
+        ring_t ring(16);
+        for (int i = 0; i < 6; ++i) ring.publish(*ring.try_next());
+        failing_handler h{3, failures, {}};
+        sequence<> progress;
+        processor_options options;
+        options.on_exception = policy;
+        options.rewind_limit = 2;
+        batch_event_processor<ring_t, failing_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+        p.drain_to(6);
+        p.run();
+        return std::tuple{h.handled, progress.get(), p.error() != nullptr, p.stats()};
+    };
+    {
+        const auto [handled, progress, failed, stats] = run_with(exception_policy::halt, 1);
+        EXPECT_EQ(handled, (std::vector<std::uint64_t>{0, 1, 2}));
+        EXPECT_EQ(progress, 3u) << "progress stops at the failing event";
+        EXPECT_TRUE(failed);
+    }
+    {
+        const auto [handled, progress, failed, stats] = run_with(exception_policy::skip, 1);
+        EXPECT_EQ(handled, (std::vector<std::uint64_t>{0, 1, 2, 4, 5}));
+        EXPECT_EQ(progress, 6u);
+        EXPECT_FALSE(failed);
+        EXPECT_EQ(stats.handler_errors, 1u);
+    }
+    {
+        const auto [handled, progress, failed, stats] = run_with(exception_policy::rewind, 1);
+        EXPECT_EQ(handled, (std::vector<std::uint64_t>{0, 1, 2, 0, 1, 2, 3, 4, 5}));
+        EXPECT_EQ(progress, 6u);
+        EXPECT_EQ(stats.rewinds, 1u);
+    }
+    {
+        const auto [handled, progress, failed, stats] = run_with(exception_policy::rewind, 10);
+        EXPECT_TRUE(failed) << "rewinding stops after rewind_limit attempts";
+        EXPECT_EQ(progress, 3u);
+    }
+}
+
+TEST(event_poller, reports_processing_gating_and_idle_and_stops_early) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(8);
+    sequence<> progress;
+    event_poller<ring_t> poller(sequence_barrier<ring_t>(ring), progress);
+    auto never = [](const event&, std::uint64_t, bool) { return true; };
+    EXPECT_EQ(poller.poll(never), poll_state::idle);
+    const auto claim = ring.try_next(2);
+    ASSERT_TRUE(claim);
+    EXPECT_EQ(poller.poll(never), poll_state::gating) << "claimed but not yet published";
+    ring.publish(*claim, *claim + 2);
+    int calls = 0;
+    EXPECT_EQ(poller.poll([&](const event&, std::uint64_t, bool) { return ++calls < 1; }), poll_state::processing);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(progress.get(), 1u) << "the handler stopped after the first event";
+    EXPECT_EQ(poller.poll(never), poll_state::processing);
+    EXPECT_EQ(progress.get(), 2u);
+}
+
+TEST(disruptor, shutdown_reports_what_a_stuck_producer_left_unprocessed) {
+    disruptor<event, single_producer, yielding_wait> d(8);
+    checking_handler a;
+    d.handle_events_with("A", a);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 5);
+    const auto orphan = d.ring().try_next();  // claimed, never published
+    ASSERT_TRUE(orphan);
+    const auto report = d.shutdown(ex, 20'000'000);
+    EXPECT_FALSE(report.drained);
+    EXPECT_EQ(report.final_position, 6u);
+    EXPECT_EQ(report.unprocessed, 1u);
+    EXPECT_EQ(a.expected, 5u);
+}
+
+TEST(disruptor, a_consumer_joins_at_the_cursor_and_leaves_cleanly) {
+    disruptor<event, single_producer, yielding_wait> d(64);
+    checking_handler first;
+    d.handle_events_with("first", first);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 1000);
+    std::uint64_t joined_first = 0;
+    std::uint64_t joined_count = 0;
+    bool joined_ordered = true;
+    auto late = [&](const event& e, std::uint64_t p, bool) {
+        if (joined_count == 0) joined_first = p;
+        joined_ordered = joined_ordered && p == joined_first + joined_count && e.value == p * 3;
+        ++joined_count;
+    };
+    const auto id = d.add_consumer(ex, "late", late);
+    ASSERT_TRUE(id);
+    produce(d, 1000);
+    const std::uint64_t end = d.ring().cursor();
+    while (d.joined_progress(*id) < end) std::this_thread::yield();
+    d.remove_consumer(ex, *id);
+    produce(d, 1000);  // must not wait for the consumer that left
+    EXPECT_TRUE(d.shutdown(ex).drained);
+    EXPECT_TRUE(joined_ordered);
+    EXPECT_EQ(joined_first, 1000u) << "a joiner starts at the cursor";
+    EXPECT_EQ(joined_count, 1000u);
+    EXPECT_EQ(first.expected, 3000u);
+}
+
+TEST(disruptor, rejects_a_description_that_names_an_unknown_stage) {
+    disruptor<event> d(8);
+    checking_handler handlers[2];
+    EXPECT_THROW(d.wire({{"A", {}}, {"B", {"Z"}}}, handlers), config_error);
+}
+
+}  // namespace
+}  // namespace ringlab::scenarios
