@@ -1,7 +1,12 @@
-// bench/floor.cpp: the hardware floor, measured in the same run as every queue.
+// bench/floor.cpp: the hardware floor, measured in the same run as every queue (the runner
+// probes it before and after every row).
 //
 //   floor/cacheline_round_trip   one cache line bounced between the two pinned CPUs: the
 //                                least a round trip through any shared-memory queue costs
+//       main: line = v ──▶ partner: sees v, line = v + 1 ──▶ main: sees v + 1
+//   floor/cacheline_one_way      main writes a TSC stamp into a line, the partner records
+//                                now - stamp and acknowledges on a second line: the least a
+//                                one-way hop costs (histogram counters)
 //   floor/futex_wake_round_trip  a thread parked on a futex, woken, waking back: what a
 //                                blocking wait costs when it really sleeps
 //   floor/memcpy_bandwidth       bytes per second one core copies (1 MiB blocks)
@@ -12,7 +17,8 @@
 #include <cstring>
 #include <vector>
 
-#include "harness.hpp"
+#include "latency.hpp"
+#include "registry.hpp"
 
 namespace ringlab::bench {
 namespace {
@@ -25,7 +31,7 @@ void cacheline_round_trip(benchmark::State& state) {
         for (std::uint64_t seen = 0;;) {
             std::uint64_t v;
             while ((v = line.load(std::memory_order_acquire)) == seen) spin_pause();
-            if (v == ~std::uint64_t{0}) return;
+            if (v == stop_value) return;
             seen = v + 1;
             line.store(seen, std::memory_order_release);
         }
@@ -37,8 +43,38 @@ void cacheline_round_trip(benchmark::State& state) {
         while (line.load(std::memory_order_acquire) != v + 1) spin_pause();
         v += 2;
     }
-    line.store(~std::uint64_t{0}, std::memory_order_release);
+    line.store(stop_value, std::memory_order_release);
     partner.join();
+    label_plan(state, plan);
+}
+
+void cacheline_one_way(benchmark::State& state) {
+    const tsc_clock& clock = tsc_clock::get();
+    alignas(false_sharing_bytes) std::atomic<std::uint64_t> stamp{0};
+    alignas(false_sharing_bytes) std::atomic<std::uint64_t> ack{0};
+    const cpu_pair plan = pair_plan();
+    latency_histogram hist;
+    std::thread partner([&] {
+        (void)pin_current_thread(plan.second);
+        for (std::uint64_t seen = 0;;) {
+            std::uint64_t v;
+            while ((v = stamp.load(std::memory_order_acquire)) == seen) spin_pause();
+            const std::uint64_t now = tsc_clock::now();
+            if (v == stop_value) return;
+            hist.record(clock.to_ns(now > v ? now - v : 0));
+            seen = v;
+            ack.store(v, std::memory_order_release);
+        }
+    });
+    (void)pin_current_thread(plan.first);
+    for (auto _ : state) {
+        const std::uint64_t v = tsc_clock::now();
+        stamp.store(v, std::memory_order_release);
+        while (ack.load(std::memory_order_acquire) != v) spin_pause();
+    }
+    stamp.store(stop_value, std::memory_order_release);
+    partner.join();
+    report_histogram(state, hist);
     label_plan(state, plan);
 }
 
@@ -77,8 +113,7 @@ void futex_wake_round_trip(benchmark::State& state) {
     label_plan(state, plan);
 }
 
-void memcpy_bandwidth(benchmark::State& state) {
-    const auto bytes = static_cast<std::size_t>(state.range(0));
+void memcpy_bandwidth(benchmark::State& state, std::size_t bytes) {
     std::vector<char> from(bytes, 1);
     std::vector<char> to(bytes, 0);
     for (auto _ : state) {
@@ -86,12 +121,23 @@ void memcpy_bandwidth(benchmark::State& state) {
         benchmark::ClobberMemory();
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+    label_plan(state, false, 1);
 }
 
 }  // namespace
 
-BENCHMARK(cacheline_round_trip)->Name("floor/cacheline_round_trip")->UseRealTime();
-BENCHMARK(futex_wake_round_trip)->Name("floor/futex_wake_round_trip")->UseRealTime();
-BENCHMARK(memcpy_bandwidth)->Name("floor/memcpy_bandwidth")->Arg(1 << 20);
+RINGLAB_BENCH_ROWS(floor_rows) {
+    const auto floor = [](const char* name, int threads) {
+        row_spec spec{row_kind::floor, name, "", "floor"};
+        spec.threads = threads;
+        return spec;
+    };
+    add_row(floor("cacheline_round_trip", 2), cacheline_round_trip);
+    add_row(floor("cacheline_one_way", 2), cacheline_one_way);
+    add_row(floor("futex_wake_round_trip", 2), futex_wake_round_trip);
+    row_spec memcpy_spec = floor("memcpy_bandwidth", 1);
+    memcpy_spec.knobs = {{"bytes", 1 << 20}};
+    add_row(memcpy_spec, [](benchmark::State& s) { memcpy_bandwidth(s, 1 << 20); });
+}
 
 }  // namespace ringlab::bench

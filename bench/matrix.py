@@ -1,323 +1,219 @@
 #!/usr/bin/env python3
-"""The matrix runner: every benchmark row of ringlab-bench, each between two probes of the
-hardware floor, plus the headline comparisons measured in interleaved rounds.
+"""The matrix runner: every registered row of ringlab-bench (every pattern x every wait
+strategy x the knobs, the peers, the floor), each in its own process between two probes of
+the hardware floor; the headline comparisons in interleaved rounds; instruction counts of
+the single-threaded kernels under valgrind; then the report files and the plots.
 
-Why this shape: on a shared virtual machine the two vCPUs move between placements whose
-cache-line round trip differs by several times. A number means something only next to the
-floor measured around it, so every row carries `floor_before_ns` / `floor_after_ns`, rows
-where the floor moved are flagged, and ratios (to the floor, to a peer measured in the same
-round) are what the report leads with.
+Usage: matrix.py --bench PATH --out DIR [--quick | --full] [--filter REGEX] [--no-plots]
 
-Usage: matrix.py --bench PATH --out DIR [--quick | --full] [--filter REGEX]
-Writes DIR/matrix.json (schema: reports/README.md), matrix.md, matrix.csv and the raw
-Google Benchmark JSON of every run under DIR/raw/.
+Writes DIR/<host-id>/ (DIR/<host-id>-quick/ for --quick, DIR/<host-id>-filtered/ with
+--filter, so neither replaces a full report): matrix.json (schema: reports/README.md),
+matrix.md, matrix.csv, hgrm/*.hgrm, raw/ (Google Benchmark JSON), plots/*.png. The files
+are rewritten after every row: Ctrl-C leaves the rows done so far written and valid.
+Methodology: reports/METHODOLOGY.md.
 """
 import argparse
-import csv
-import datetime
-import json
 import os
-import platform
 import re
+import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
 
-FLOOR = "floor/cacheline_round_trip/real_time"
-MODES = {
-    # min_time per row (s), repetitions per row, headline rounds
-    "quick": {"min_time": 0.05, "repetitions": 1, "rounds": 3},
-    "default": {"min_time": 0.3, "repetitions": 3, "rounds": 7},
-    "full": {"min_time": 1.0, "repetitions": 5, "rounds": 15},
-}
-FLOOR_MOVED = 1.15  # floors before and after a row further apart than this: flagged
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from matrixlib import analysis, gating, host, report, runner  # noqa: E402
+from matrixlib.progress import Progress  # noqa: E402
 
-# The comparisons the project promises (issue: foundation). Each is measured in rounds:
-# floor, the rows of the comparison back to back, floor again.
-EAGER = "throughput/spsc_ring/busy_spin_wait/65536/manual_time"
-BATCHED = "throughput/spsc_ring/busy_spin_wait/release_every_16/manual_time"
-HEADLINES = [
-    {"name": "spsc_ring throughput / atomic_queue", "kind": "throughput_ratio", "goal": ">= 2.0",
-     "ours": EAGER, "peer": "throughput/peer/atomic_queue/manual_time"},
-    {"name": "spsc_ring throughput / boost::lockfree::spsc_queue", "kind": "throughput_ratio", "goal": ">= 2.0",
-     "ours": EAGER, "peer": "throughput/peer/boost_spsc_queue/manual_time"},
-    {"name": "spsc_ring (release_every 16) throughput / atomic_queue", "kind": "throughput_ratio",
-     "goal": ">= 2.0", "ours": BATCHED, "peer": "throughput/peer/atomic_queue/manual_time"},
-    {"name": "spsc_ring (release_every 16) throughput / boost::lockfree::spsc_queue", "kind": "throughput_ratio",
-     "goal": ">= 2.0", "ours": BATCHED, "peer": "throughput/peer/boost_spsc_queue/manual_time"},
-    {"name": "spsc_ring round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
-     "ours": "round_trip/spsc_ring/busy_spin_wait/65536/real_time"},
-    {"name": "atomic_queue round trip / cache-line floor", "kind": "floor_ratio", "goal": "(peer)",
-     "ours": "round_trip/peer/atomic_queue/real_time"},
-]
+PLOTS = os.path.join(host.ROOT, "scripts", "plots")
 
 
-def sh(cmd):
+def bench_context(fp):
+    """The fingerprint's essentials, written into every raw Google Benchmark JSON. The flag
+    cannot carry ',' or '=': they become ';' and ':'."""
+    def clean(v):
+        return str(v).replace(",", ";").replace("=", ":")
+    return {"ringlab_commit": clean(fp["commit"]), "ringlab_compiler": clean(fp["compiler"]),
+            "ringlab_cxx_flags": clean(fp["cxx_flags"]), "ringlab_build_type": clean(fp["build_type"]),
+            "ringlab_cpu_model": clean(fp["cpu_model"]), "ringlab_governor": clean(fp["governor"]),
+            "ringlab_kernel": clean(fp["kernel"])}
+
+
+def make_row(entry, summary, before, after, hgrm, raw, seconds, cpus):
+    row = {k: entry[k] for k in ("name", "benchmark", "kind", "pattern", "wait", "group", "peer", "knobs",
+                                 "threads", "bytes_per_event") if k in entry}
+    row.update(floor_before=before, floor_after=after, floor_moved=analysis.floor_moved(before, after),
+               raw=raw, seconds=round(seconds, 2))
+    if "external" in entry:
+        row["external"] = entry["external"]
+    if "error" in summary:
+        row.update(error=summary["error"], oversubscribed=entry["threads"] > cpus)
+        return row
+    row.update(repetitions=summary["repetitions"], metrics=summary["metrics"])
+    row["per_run"] = summary["per_run"]
+    row["floor_ratio"] = analysis.floor_ratio(row, before, after)
+    del row["per_run"]
+    over = analysis.metric(row, "oversubscribed")
+    row["oversubscribed"] = bool(over) if over is not None else entry["threads"] > cpus
+    if hgrm:
+        row["hgrm"] = hgrm
+    return row
+
+
+def measure(run, entry, before, fp, out, suffix=""):
+    """One row between the probe before it (given) and the probe after it (returned)."""
+    t0 = time.monotonic()
+    summary, hgrm, raw = run.row(entry, suffix)
+    after, _ = run.floor()
+    if hgrm:
+        report.annotate_hgrm(os.path.join(out, hgrm), fp)
+    return make_row(entry, summary, before, after, hgrm, raw, time.monotonic() - t0, fp["cpus"]), after
+
+
+def recheck(run, rep, entries, base_path, fp, out, progress):
+    """Measures the rows that regressed against BASE once more and records, in each such
+    gate, what the second measurement says (`recheck`): compare then fails only when both
+    regress. The report's rows keep the first measurement."""
     try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
-    except (subprocess.SubprocessError, OSError):
-        return ""
+        base = gating.load(base_path)
+    except (OSError, ValueError) as e:
+        print(f"matrix: --recheck: {e}", file=sys.stderr)
+        return
+    report.refresh(rep)
+    _, regressed = gating.compare(base, rep)
+    names = gating.rows_to_recheck(rep, regressed)
+    headlines = [gid.partition(":")[2] for gid in regressed if gid.startswith("headline:")]
+    if not names and not headlines:
+        return
+    progress.estimates += [progress.estimates[0]] * len(names)
+    second = dict(rep, rows=list(rep["rows"]))
+    index = {r["name"]: i for i, r in enumerate(second["rows"])}
+    before = rep["probes"][-1]
+    for name in names:  # raw files of the second measurement: <row>.recheck.json/.hgrm
+        row, before = measure(run, entries[name], before, fp, out, ".recheck")
+        rep["probes"].append(before)
+        second["rows"][index[name]] = row
+        progress.step(f"recheck {name}")
+    if headlines:
+        second["headlines"] = runner.measure_headlines(run, progress, only=headlines)
+    analysis.peer_ratios(second["rows"])
+    again = {g["id"]: g for g in analysis.gates(second)}
+    analysis.peer_ratios(rep["rows"])  # the peer ratios of the first measurement stay
+    rep["rechecked"] = names
+    rep["recheck_gates"] = {gid: {k: again[gid][k] for k in ("value", "noise", "flagged")}
+                            for gid in regressed if gid in again}
 
 
-def fingerprint(bench):
-    cpu = ""
-    for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    cpus = os.cpu_count() or 1
-    governor = sh("cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "n/a (no cpufreq)"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    commit = sh(f"git -C {root} rev-parse HEAD") or "unknown"
-    dirty = bool(sh(f"git -C {root} status --porcelain --untracked-files=no"))
-    cache = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(bench))), "CMakeCache.txt")
-    compiler, flags, build_type = "", "", ""
-    if os.path.exists(cache):
-        for line in open(cache, encoding="utf-8"):
-            if line.startswith("CMAKE_CXX_COMPILER:"):
-                path = line.split("=", 1)[1].strip()
-                compiler = sh(f"{path} --version").splitlines()[0] if path else ""
-            elif line.startswith("CMAKE_CXX_FLAGS:"):
-                flags = line.split("=", 1)[1].strip()
-            elif line.startswith("CMAKE_BUILD_TYPE:"):
-                build_type = line.split("=", 1)[1].strip()
-    return {
-        "cpu_model": cpu,
-        "cpus": cpus,
-        "kernel": platform.release(),
-        "governor": governor,
-        "compiler": compiler,
-        "cxx_flags": flags,
-        "build_type": build_type,
-        "commit": commit + ("-dirty" if dirty else ""),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "hostname": platform.node(),
-    }
+def estimates(rows, mode, kernels, headlines):
+    """Seconds each step should take: a row's repetitions plus Google Benchmark's sizing
+    run, and the probe after it (4 floors x 3 repetitions plus their sizing)."""
+    m = runner.MODES[mode]
+    probe = 20 * m["probe_min_time"] + 0.15
+    out = []
+    for r in rows:
+        t = m["one_way_min_time"] if r["kind"] == "one_way" else m["min_time"]
+        out.append((m["repetitions"] + 1.5) * t + probe + 0.1)
+    out += [4 * m["round_min_time"] + 2 * m["probe_min_time"] + 0.2] * (len(runner.HEADLINES) * m["rounds"]
+                                                                         if headlines else 0)
+    return out + [1.5] * kernels
 
 
-def host_id(fp):
-    slug = re.sub(r"[^a-z0-9]+", "-", fp["cpu_model"].lower()).strip("-")
-    slug = re.sub(r"-(\d+-core-processor|processor|cpu)$", "", slug)
-    return f"{slug or 'unknown-cpu'}-{fp['cpus']}cpu"
+def clear_outputs(out):
+    for name in ("matrix.json", "matrix.md", "matrix.csv"):
+        if os.path.exists(os.path.join(out, name)):
+            os.remove(os.path.join(out, name))
+    for sub in ("raw", "hgrm", "plots"):
+        shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
 
 
-class Runner:
-    def __init__(self, bench, out, mode):
-        self.bench = bench
-        self.out = out
-        self.mode = MODES[mode]
-        self.runs = 0
-        os.makedirs(os.path.join(out, "raw"), exist_ok=True)
-
-    def run(self, name, min_time=None, repetitions=1):
-        """Runs one benchmark by exact name; returns its Google Benchmark JSON."""
-        self.runs += 1
-        raw = os.path.join(self.out, "raw", f"{self.runs:04d}.json")
-        pattern = "^" + re.escape(name) + "$"
-        cmd = [self.bench, f"--benchmark_filter={pattern}", f"--benchmark_out={raw}",
-               "--benchmark_out_format=json", "--benchmark_format=console",
-               f"--benchmark_min_time={min_time or self.mode['min_time']}"]
-        if repetitions > 1:
-            cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=false"]
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        try:
-            with open(raw, encoding="utf-8") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return {"benchmarks": []}
-
-    def floor(self):
-        data = self.run(FLOOR, min_time=0.05)
-        times = [b["real_time"] for b in data["benchmarks"] if b.get("run_type") == "iteration"]
-        return min(times) if times else None
-
-
-def summarize(data):
-    """Median over repetitions of the iteration runs of one benchmark."""
-    runs = [b for b in data["benchmarks"] if b.get("run_type") == "iteration" and not b.get("error_occurred")]
-    if not runs:
-        errors = [b.get("error_message", "") for b in data["benchmarks"] if b.get("error_occurred")]
-        return {"error": errors[0] if errors else "no result"}
-    out = {
-        "repetitions": len(runs),
-        "real_time_ns": statistics.median(b["real_time"] for b in runs),
-        "time_unit": runs[0].get("time_unit", "ns"),
-    }
-    for key in ("items_per_second", "bytes_per_second", "cpu_ns_per_event", "oversubscribed"):
-        values = [b[key] for b in runs if key in b]
-        if values:
-            out[key] = statistics.median(values)
-    return out
-
-
-def row_kind(name):
-    return name.split("/", 1)[0]
-
-
-def measure_rows(runner, rows, report, progress):
-    for i, name in enumerate(rows):
-        before = runner.floor()
-        result = summarize(runner.run(name, repetitions=runner.mode["repetitions"]))
-        after = runner.floor()
-        result.update(name=name, kind=row_kind(name), floor_before_ns=before, floor_after_ns=after)
-        if before and after:
-            result["floor_moved"] = max(before, after) / min(before, after) > FLOOR_MOVED
-            floor = (before + after) / 2
-            if result["kind"] == "round_trip" and "real_time_ns" in result:
-                result["floor_ratio"] = result["real_time_ns"] / floor
-        report["rows"].append(result)
-        progress(i + 1, len(rows), name)
-
-
-def measure_headlines(runner, report, progress):
-    rounds = runner.mode["rounds"]
-    for h in HEADLINES:
-        ratios, kept = [], 0
-        for r in range(rounds):
-            before = runner.floor()
-            ours = summarize(runner.run(h["ours"], min_time=0.1))
-            peer = summarize(runner.run(h["peer"], min_time=0.1)) if "peer" in h else None
-            after = runner.floor()
-            progress(r + 1, rounds, h["name"])
-            if not before or not after or max(before, after) / min(before, after) > FLOOR_MOVED:
-                continue  # the placement moved during the round
-            if "error" in ours or (peer is not None and "error" in peer):
-                continue
-            kept += 1
-            if h["kind"] == "throughput_ratio":
-                ratios.append(ours["items_per_second"] / peer["items_per_second"])
-            else:
-                ratios.append(ours["real_time_ns"] / ((before + after) / 2))
-        entry = dict(h)
-        entry.update(rounds=rounds, rounds_kept=kept,
-                     ratio_median=statistics.median(ratios) if ratios else None,
-                     ratio_min=min(ratios) if ratios else None,
-                     ratio_max=max(ratios) if ratios else None)
-        entry["met"] = goal_met(entry)
-        report["headlines"].append(entry)
-
-
-def goal_met(entry):
-    goal, value = entry["goal"], entry["ratio_median"]
-    if value is None or not goal[:2] in (">=", "<="):
-        return None
-    target = float(goal[2:])
-    return value >= target if goal.startswith(">=") else value <= target
-
-
-def fmt_num(v, spec, suffix=""):
-    return "-" if v is None else format(v, spec) + suffix
-
-
-def fmt_rate(v):
-    if v is None:
-        return "-"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if v >= scale:
-            return f"{v / scale:.1f}{unit}/s"
-    return f"{v:.0f}/s"
-
-
-def write_reports(report, out):
-    with open(os.path.join(out, "matrix.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)
-    with open(os.path.join(out, "matrix.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["name", "kind", "real_time_ns", "items_per_second", "cpu_ns_per_event",
-                    "floor_before_ns", "floor_after_ns", "floor_ratio", "floor_moved", "error"])
-        for r in report["rows"]:
-            w.writerow([r["name"], r["kind"], r.get("real_time_ns"), r.get("items_per_second"),
-                        r.get("cpu_ns_per_event"), r.get("floor_before_ns"), r.get("floor_after_ns"),
-                        r.get("floor_ratio"), r.get("floor_moved"), r.get("error", "")])
-    fp = report["host"]
-    lines = [f"# ringlab matrix: {report['host_id']}", "",
-             "Generated by `scripts/ringlab matrix`; do not edit. Methodology: `reports/METHODOLOGY.md`.", "",
-             f"- CPU: {fp['cpu_model']} ({fp['cpus']} CPUs), kernel {fp['kernel']}, governor {fp['governor']}",
-             f"- compiler: {fp['compiler']}, build {fp['build_type']} `{fp['cxx_flags']}`",
-             f"- Google Benchmark library build: {report.get('benchmark_library_build', '?')}",
-             f"- commit {fp['commit']}, {fp['date']}, mode `{report['mode']}`", "",
-             "## Headline ratios (interleaved rounds, floor probed around each)", "",
-             "| comparison | goal | median | min | max | rounds kept | met |", "|---|---|---|---|---|---|---|"]
-    for h in report["headlines"]:
-        def f(v):
-            return "-" if v is None else f"{v:.2f}"
-        met = {True: "yes", False: "**no**", None: "-"}[h["met"]]
-        lines.append(f"| {h['name']} | {h['goal']} | {f(h['ratio_median'])} | {f(h['ratio_min'])} | "
-                     f"{f(h['ratio_max'])} | {h['rounds_kept']}/{h['rounds']} | {met} |")
-    lines += ["", "## Rows", "",
-              "| row | throughput | time/op | CPU ns/event | floor ns (before/after) | x floor | note |",
-              "|---|---|---|---|---|---|---|"]
-    for r in report["rows"]:
-        note = "; ".join(n for n in (
-            "floor moved" if r.get("floor_moved") else "",
-            "oversubscribed" if r.get("oversubscribed") else "",
-            r.get("error", "")) if n)
-        fb, fa = r.get("floor_before_ns"), r.get("floor_after_ns")
-        floors = f"{fb:.0f}/{fa:.0f}" if fb and fa else "-"
-        lines.append(f"| `{r['name']}` | {fmt_rate(r.get('items_per_second'))} | "
-                     f"{fmt_num(r.get('real_time_ns'), '.1f', ' ns')} | {fmt_num(r.get('cpu_ns_per_event'), '.1f')} | "
-                     f"{floors} | {fmt_num(r.get('floor_ratio'), '.2f')} | {note} |")
-    with open(os.path.join(out, "matrix.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", required=True)
+    ap.add_argument("--bench", required=True, help="the ringlab-bench binary")
+    ap.add_argument("--icount", help="the ringlab-bench-icount binary (default: beside --bench)")
     ap.add_argument("--out", required=True, help="reports directory; the host id is appended")
     group = ap.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_const", dest="mode", const="quick")
     group.add_argument("--full", action="store_const", dest="mode", const="full")
     ap.add_argument("--filter", default="", help="only rows whose name matches this regex")
+    ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--recheck", metavar="BASE",
+                    help="measure the rows that regressed against BASE a second time (CI: a regression must show twice)")
     args = ap.parse_args()
     mode = args.mode or "default"
+    icount = args.icount or os.path.join(os.path.dirname(os.path.abspath(args.bench)), "ringlab-bench-icount")
 
-    fp = fingerprint(args.bench)
-    hid = host_id(fp)
-    out = os.path.join(args.out, hid)
-    runner = Runner(args.bench, out, mode)
-    listed = subprocess.run([args.bench, "--benchmark_list_tests"], capture_output=True, text=True, check=True)
-    rows = [n for n in listed.stdout.split() if not n.startswith("floor/cacheline")]
+    fp = host.fingerprint(args.bench, host.read_topology(args.bench))
+    hid = host.host_id(fp)
+    suffix = "-filtered" if args.filter else ("-quick" if mode == "quick" else "")
+    out = os.path.join(args.out, hid + suffix)
+    os.makedirs(out, exist_ok=True)
+    clear_outputs(out)
+    rows = runner.list_rows(args.bench, runner.external_runners(os.path.join(host.ROOT, "bench", "external")))
     if args.filter:
-        rows = [n for n in rows if re.search(args.filter, n)]
-    report = {"schema": "ringlab-matrix/1", "host_id": hid, "host": fp, "mode": mode,
-              "rows": [], "headlines": []}
-    interactive = sys.stderr.isatty()
+        rows = [r for r in rows if re.search(args.filter, r["name"])]
+    run = runner.Runner(args.bench, out, mode, bench_context(fp))
+    full = not args.filter
+    kernels = runner.icount_kernel_count(icount) if full else 0
+    rep = {"schema": report.SCHEMA, "host_id": hid, "run_id": host.run_id(fp), "host": fp, "mode": mode,
+           "config": dict(runner.MODES[mode], filter=args.filter, floor_moved_threshold=analysis.FLOOR_MOVED),
+           "seconds": 0.0, "complete": False, "interrupted": False, "rows": [], "probes": [], "headlines": [],
+           "picks": [], "gates": [],
+           "instruction_counts": {"available": False, "reason": "not measured in a filtered run" if args.filter
+                                  else "not measured yet", "kernels": []}}
+    progress = Progress(estimates(rows, mode, kernels, full))
     started = time.monotonic()
-
-    def progress(done, total, what):
-        elapsed = time.monotonic() - started
-        if interactive:
-            sys.stderr.write(f"\r[{done}/{total}] {what[:60]:<60} {elapsed:5.0f}s")
-            sys.stderr.flush()
-        else:
-            print(f"[{done}/{total}] {what}", file=sys.stderr, flush=True)
-
-    interrupted = False
+    signal.signal(signal.SIGTERM, interrupt)
+    print(f"matrix: {len(rows)} rows, mode {mode}, writing {out}", file=sys.stderr, flush=True)
     try:
-        probe = runner.run(FLOOR, min_time=0.05)
-        report["benchmark_library_build"] = probe.get("context", {}).get("library_build_type", "?")
-        measure_rows(runner, rows, report, progress)
-        if not args.filter:
-            measure_headlines(runner, report, progress)
+        before, context = run.floor()
+        fp["libraries"]["google_benchmark"] = fp["libraries"]["google_benchmark"].replace(
+            "library build: ?", f"library build: {context.get('library_build_type', '?')}")
+        rep["probes"].append(before)
+        report.write(rep, out)
+        for entry in rows:
+            row, before = measure(run, entry, before, fp, out)
+            rep["probes"].append(before)
+            rep["rows"].append(row)
+            rep["seconds"] = runner.elapsed_since(started)
+            report.write(rep, out)
+            progress.step(entry["name"])
+        if full:
+            rep["headlines"] = runner.measure_headlines(run, progress)
+            report.write(rep, out)
+            rep["instruction_counts"] = runner.instruction_counts(icount, run.mode["icount_events"], progress)
+        if args.recheck:
+            recheck(run, rep, {r["name"]: r for r in rows}, args.recheck, fp, out, progress)
+        rep["complete"] = True
     except KeyboardInterrupt:
-        interrupted = True
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    report["interrupted"] = interrupted
-    report["seconds"] = round(time.monotonic() - started, 1)
-    write_reports(report, out)
-    if interactive:
-        sys.stderr.write("\n")
-    print(f"matrix: {len(report['rows'])} rows in {report['seconds']}s -> {out}/matrix.md"
-          + (" (interrupted: the rows done so far)" if interrupted else ""))
-    for h in report["headlines"]:
+        rep["interrupted"] = True
+    rep["seconds"] = runner.elapsed_since(started)
+    report.write(rep, out)
+    progress.finish()
+    if not args.no_plots and rep["rows"]:
+        try:
+            subprocess.run(["/usr/bin/python3", PLOTS, out], check=False)
+        except KeyboardInterrupt:
+            print("matrix: plots skipped (interrupted); `scripts/ringlab plots DIR` draws them", file=sys.stderr)
+    summarize(rep, out)
+    return 130 if rep["interrupted"] else 0
+
+
+def summarize(rep, out):
+    print(f"matrix: {len(rep['rows'])} rows in {rep['seconds']:.0f}s -> {out}/matrix.md"
+          + (" (interrupted: the rows done so far)" if rep["interrupted"] else ""))
+    flagged = sum(1 for r in rep["rows"] if r.get("floor_moved"))
+    if flagged:
+        print(f"  {flagged} rows flagged: the floor moved while they ran")
+    for h in rep["headlines"]:
         value = "-" if h["ratio_median"] is None else f"{h['ratio_median']:.2f}"
         met = {True: "met", False: "NOT MET", None: ""}[h["met"]]
-        print(f"  {h['name']:<48} {value:>6}  goal {h['goal']:<8} {met}  "
+        print(f"  {h['name']:<66} {value:>6}  goal {h['goal']:<8} {met:<7} "
               f"({h['rounds_kept']}/{h['rounds']} rounds with a steady floor)")
-    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

@@ -1,40 +1,40 @@
-// bench/peers.cpp: the queues we measure ourselves against, through the same kernels.
+// bench/peers.cpp: the peers' rows, through the same kernels as ringlab's own (peers.hpp).
 //
-//   atomic_queue        AtomicQueue<u64, 65536, NIL=0, ..., SPSC=true>: its fastest SPSC form
-//   boost_spsc_queue    boost::lockfree::spsc_queue<u64, capacity<65536>>
-#include <atomic_queue/atomic_queue.h>
-#include <boost/lockfree/spsc_queue.hpp>
+//   producer ──peer──▶ consumer                    throughput, one_way, idle
+//   main ──ping──▶ partner ──pong──▶ main          round_trip, round_trip_dist
+//   producer x2 ──peer──▶ consumer                 throughput/.../producers_2 (mpsc group)
+#include "peers.hpp"
 
-#include "harness.hpp"
+#include "rows.hpp"
 
 namespace ringlab::bench {
 namespace {
 
-struct atomic_queue_spsc {
-    atomic_queue::AtomicQueue<std::uint64_t, 65536, 0, true, true, false, true> q;
-    bool try_push(std::uint64_t v) { return q.try_push(v); }
-    bool try_pop(std::uint64_t& v) { return q.try_pop(v); }
-};
-
-struct boost_spsc {
-    boost::lockfree::spsc_queue<std::uint64_t, boost::lockfree::capacity<65536>> q;
-    bool try_push(std::uint64_t v) { return q.push(v); }
-    bool try_pop(std::uint64_t& v) { return q.pop(v); }
-};
-
 template <class Q>
-void peer_throughput(benchmark::State& state) {
-    throughput(state, [] { return std::make_unique<Q>(); });
-}
-template <class Q>
-void peer_round_trip(benchmark::State& state) {
-    round_trip(state, [] { return std::make_unique<Q>(); });
+auto maker() {
+    return [] { return std::make_unique<Q>(); };
 }
 
-BENCHMARK(peer_throughput<atomic_queue_spsc>)->Name("throughput/peer/atomic_queue")->UseManualTime();
-BENCHMARK(peer_round_trip<atomic_queue_spsc>)->Name("round_trip/peer/atomic_queue")->UseRealTime();
-BENCHMARK(peer_throughput<boost_spsc>)->Name("throughput/peer/boost_spsc_queue")->UseManualTime();
-BENCHMARK(peer_round_trip<boost_spsc>)->Name("round_trip/peer/boost_spsc_queue")->UseRealTime();
+template <class Q>
+void add_peer(const char* name, const char* wait, const char* group, bool producers = false) {
+    const row_base base{std::string("peer.") + name, wait, group, true};
+    add_standard_rows(base, maker<Q>());
+    if (producers) add_producer_rows(base, maker<Q>(), 2);
+}
 
 }  // namespace
+
+RINGLAB_BENCH_ROWS(peer_rows) {
+    add_peer<peers::atomic_queue_spsc>("atomic_queue", "spin", "spsc");
+    add_peer<peers::boost_spsc_queue>("boost_spsc_queue", "spin", "spsc");
+    add_peer<peers::moodycamel_rwq>("moodycamel_rwq", "spin", "spsc");
+    add_peer<peers::moodycamel_brwq>("moodycamel_brwq", "blocking", "spsc");
+
+    add_peer<peers::atomic_queue_mpmc>("atomic_queue_mpmc", "spin", "mpsc", true);
+    add_peer<peers::boost_queue>("boost_queue", "spin", "mpsc", true);
+    add_peer<peers::moodycamel_cq>("moodycamel_cq", "spin", "mpsc", true);
+    add_peer<peers::tbb_bounded_queue>("tbb_bounded_queue", "spin", "mpsc", true);
+    add_peer<peers::tbb_bounded_queue_blocking>("tbb_bounded_queue", "blocking", "mpsc", true);
+}
+
 }  // namespace ringlab::bench

@@ -1,0 +1,261 @@
+"""Runs the benchmark binary: one process per row, the floor probed between rows, the headline
+comparisons in interleaved rounds, and the instruction-count kernels under valgrind.
+
+Why one process per row, with a probe in between: this machine's two vCPUs move between
+placements whose cache-line round trip differs several times, sometimes within seconds. A
+row means something only next to the floor measured around it (`floor_before` is the probe
+just before the row, `floor_after` the one just after, which is also the next row's
+`floor_before`), and a row whose two floors disagree is flagged.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from . import analysis
+
+MODES = {
+    # per row: min_time (s), one_way_min_time (s), repetitions; the floor probe's min_time;
+    # headline rounds and their min_time; events per instruction-count kernel
+    "quick": {"min_time": 0.02, "one_way_min_time": 0.05, "repetitions": 2, "probe_min_time": 0.01,
+              "rounds": 3, "round_min_time": 0.05, "icount_events": 6400},
+    "default": {"min_time": 0.3, "one_way_min_time": 1.0, "repetitions": 5, "probe_min_time": 0.02,
+                "rounds": 7, "round_min_time": 0.1, "icount_events": 64000},
+    "full": {"min_time": 1.0, "one_way_min_time": 3.0, "repetitions": 7, "probe_min_time": 0.05,
+             "rounds": 15, "round_min_time": 0.2, "icount_events": 64000},
+}
+
+PROBE_FILTER = "^(" + "|".join(re.escape(n) for n in analysis.PROBE_ROWS) + ")$"
+HEADLINE_FLOOR = "floor/cacheline_round_trip/real_time"
+
+# The comparisons the project promises (issue 2). Each is measured in rounds: the rows of the
+# comparison back to back in one process, between two probes of the cache-line floor.
+EAGER = "throughput/spsc_ring/busy_spin_wait/manual_time"
+BATCHED = "throughput/spsc_ring/busy_spin_wait/release_every_16/manual_time"
+AQ = "throughput/peer.atomic_queue/spin/manual_time"
+BOOST = "throughput/peer.boost_spsc_queue/spin/manual_time"
+HEADLINES = [
+    {"name": "spsc_ring throughput / atomic_queue", "kind": "throughput_ratio", "goal": ">= 2.0",
+     "ours": EAGER, "peer": AQ},
+    {"name": "spsc_ring throughput / boost::lockfree::spsc_queue", "kind": "throughput_ratio", "goal": ">= 2.0",
+     "ours": EAGER, "peer": BOOST},
+    {"name": "spsc_ring (release_every 16) throughput / atomic_queue", "kind": "throughput_ratio",
+     "goal": ">= 2.0", "ours": BATCHED, "peer": AQ},
+    {"name": "spsc_ring (release_every 16) throughput / boost::lockfree::spsc_queue",
+     "kind": "throughput_ratio", "goal": ">= 2.0", "ours": BATCHED, "peer": BOOST},
+    {"name": "spsc_ring round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
+     "ours": "round_trip/spsc_ring/busy_spin_wait/real_time"},
+    {"name": "atomic_queue round trip / cache-line floor", "kind": "floor_ratio", "goal": "(peer)",
+     "ours": "round_trip/peer.atomic_queue/spin/real_time"},
+]
+
+
+def safe_name(name):
+    return re.sub(r"[^A-Za-z0-9._-]+", "__", name).strip("_")
+
+
+class Runner:
+    """Runs benchmark processes and keeps their raw JSON under out/raw/."""
+
+    def __init__(self, bench, out, mode, context=None):
+        self.bench = bench
+        self.out = out
+        self.mode = MODES[mode]
+        self.context = context or {}
+        self.probes = {"context": None, "benchmarks": []}
+        self.headline_runs = {"context": None, "benchmarks": []}
+        for sub in ("raw/rows", "hgrm"):
+            os.makedirs(os.path.join(out, sub), exist_ok=True)
+
+    def command(self, entry):
+        return list(entry.get("command") or [self.bench])
+
+    def run(self, benchmark, raw_path, min_time, repetitions=1, command=None, env=None):
+        """Runs the benchmarks matching `benchmark` (an exact name or a regex); returns the JSON."""
+        pattern = benchmark if benchmark.startswith("^") else "^" + re.escape(benchmark) + "$"
+        cmd = (command or [self.bench]) + [
+            f"--benchmark_filter={pattern}", f"--benchmark_out={raw_path}", "--benchmark_out_format=json",
+            "--benchmark_format=console", f"--benchmark_min_time={min_time}"]
+        if repetitions > 1:
+            cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=false"]
+        if self.context:
+            cmd.append("--benchmark_context=" + ",".join(f"{k}={v}" for k, v in self.context.items()))
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       env=dict(os.environ, **(env or {})))
+        try:
+            with open(raw_path, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {"benchmarks": []}
+
+    def floor(self):
+        """One probe of every floor; its raw runs join raw/probes.json."""
+        with tempfile.TemporaryDirectory() as tmp:
+            data = self.run(PROBE_FILTER, os.path.join(tmp, "probe.json"), self.mode["probe_min_time"],
+                            repetitions=3)
+        index = len({b.get("probe_index") for b in self.probes["benchmarks"]})
+        self.probes["context"] = self.probes["context"] or data.get("context")
+        for b in analysis.iteration_runs(data):  # Google Benchmark's aggregates add nothing here
+            self.probes["benchmarks"].append(dict(b, probe_index=index))
+        write_json(os.path.join(self.out, "raw", "probes.json"), self.probes, indent=None)
+        result = analysis.probe(data)
+        result["index"] = index
+        return result, data.get("context", {})
+
+    def row(self, entry, suffix=""):
+        """Runs one row with its repetitions; returns (summary, hgrm path or None, raw path)."""
+        raw_rel = os.path.join("raw", "rows", safe_name(entry["name"]) + suffix + ".json")
+        min_time = self.mode["one_way_min_time"] if entry["kind"] == "one_way" else self.mode["min_time"]
+        with tempfile.TemporaryDirectory() as hgrm_dir:
+            data = self.run(entry["benchmark"], os.path.join(self.out, raw_rel), min_time,
+                            self.mode["repetitions"], self.command(entry), {"RINGLAB_HGRM_DIR": hgrm_dir})
+            summary = analysis.summarize(data)
+            hgrm = self.keep_median_hgrm(entry, summary, hgrm_dir, suffix)
+        return summary, hgrm, raw_rel
+
+    def keep_median_hgrm(self, entry, summary, hgrm_dir, suffix=""):
+        """Keeps the .hgrm of the repetition with the median p99 (the one the table shows)."""
+        runs = [m for m in summary.get("per_run", []) if "hist_id" in m]
+        if not runs:
+            return None
+        runs.sort(key=lambda m: m.get("p99_ns", 0))
+        source = os.path.join(hgrm_dir, f"{int(runs[len(runs) // 2]['hist_id'])}.hgrm")
+        if not os.path.exists(source):
+            return None
+        rel = os.path.join("hgrm", safe_name(entry["name"]) + suffix + ".hgrm")
+        shutil.copyfile(source, os.path.join(self.out, rel))
+        return rel
+
+    def headline_round(self, h):
+        """The rows of one headline comparison back to back in one process."""
+        names = [h["ours"]] + ([h["peer"]] if "peer" in h else [])
+        pattern = "^(" + "|".join(re.escape(n) for n in names) + ")$"
+        with tempfile.TemporaryDirectory() as tmp:
+            data = self.run(pattern, os.path.join(tmp, "round.json"), self.mode["round_min_time"])
+        self.headline_runs["context"] = self.headline_runs["context"] or data.get("context")
+        for b in data.get("benchmarks", []):
+            self.headline_runs["benchmarks"].append(dict(b, headline=h["name"]))
+        write_json(os.path.join(self.out, "raw", "headlines.json"), self.headline_runs, indent=None)
+        by_name = {b["name"]: analysis.run_metrics(b) for b in analysis.iteration_runs(data)
+                   if not b.get("error_occurred")}
+        return by_name.get(h["ours"]), by_name.get(h.get("peer"))
+
+    def headline_floor(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = self.run(HEADLINE_FLOOR, os.path.join(tmp, "floor.json"), self.mode["probe_min_time"])
+        runs = [analysis.run_metrics(b) for b in analysis.iteration_runs(data) if not b.get("error_occurred")]
+        return runs[0]["real_time_ns"] if runs else None
+
+
+def measure_headlines(runner, progress, only=None):
+    """Each headline (or those named in `only`) over interleaved rounds; a round counts only
+    when the floor held still."""
+    out = []
+    rounds = runner.mode["rounds"]
+    for h in HEADLINES:
+        if only is not None and h["name"] not in only:
+            continue
+        ratios = []
+        before = runner.headline_floor()
+        for r in range(rounds):
+            ours, peer = runner.headline_round(h)
+            after = runner.headline_floor()
+            progress.step(f"headline {h['name']} ({r + 1}/{rounds})")
+            steady = before and after and max(before, after) / min(before, after) <= analysis.FLOOR_MOVED
+            if steady and ours and (peer or "peer" not in h):
+                if h["kind"] == "throughput_ratio" and peer.get("items_per_second"):
+                    ratios.append(ours["items_per_second"] / peer["items_per_second"])
+                elif h["kind"] == "floor_ratio":
+                    ratios.append(ours["real_time_ns"] / ((before + after) / 2))
+            before = after
+        entry = analysis.headline(h, ratios)
+        entry["rounds"] = rounds
+        out.append(entry)
+    return out
+
+
+def count_instructions(icount_bin, name, events):
+    """Runs one kernel under callgrind; returns its entry (instructions, or an error)."""
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--toggle-collect=ringlab_icount_run",
+           icount_bin, name, str(events)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    m = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
+    entry = {"name": name, "events": events}
+    if done.returncode == 0 and m:
+        entry.update(instructions=int(m.group(1)), ir_per_event=int(m.group(1)) / events)
+    else:
+        entry["error"] = (done.stderr.strip().splitlines() or ["no count"])[-1]
+    return entry
+
+
+def instruction_counts(icount_bin, events, progress=None):
+    """Instructions per event of each single-threaded kernel, counted by callgrind."""
+    if not icount_kernel_count(icount_bin):
+        return {"available": False, "reason": "valgrind or the icount binary is missing", "kernels": []}
+    version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
+    kernels = []
+    for name in subprocess.run([icount_bin, "--list"], capture_output=True, text=True).stdout.split():
+        kernels.append(count_instructions(icount_bin, name, events))
+        if progress:
+            progress.step(f"instruction count {name}")
+    return {"available": True, "tool": f"{version} callgrind, --toggle-collect=ringlab_icount_run",
+            "binary_flags": "-O3 -march=x86-64-v2 -mtune=generic", "kernels": kernels}
+
+
+def icount_kernel_count(icount_bin):
+    if not shutil.which("valgrind") or not icount_bin or not os.path.exists(icount_bin):
+        return 0
+    return len(subprocess.run([icount_bin, "--list"], capture_output=True, text=True).stdout.split())
+
+
+def write_json(path, data, indent=1):
+    """Writes atomically: a reader (or an interrupted run) sees the old file or the new one.
+    indent=None writes one benchmark run a line (the raw files that grow with every probe)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        if indent is None and isinstance(data.get("benchmarks"), list):
+            f.write('{"context": ' + json.dumps(data.get("context")) + ',\n "benchmarks": [\n')
+            f.write(",\n".join(json.dumps(b) for b in data["benchmarks"]))
+            f.write("\n]}\n")
+        else:
+            json.dump(data, f, indent=indent)
+            f.write("\n")
+    os.replace(tmp, path)
+
+
+def list_rows(bench, externals=()):
+    """Every row the binary (and each external runner) registered, with its metadata."""
+    rows = json.loads(subprocess.run([bench, "--ringlab_rows"], capture_output=True, text=True, check=True).stdout)
+    for ext in externals:
+        try:
+            more = json.loads(subprocess.run(ext["command"] + ["--ringlab_rows"], capture_output=True, text=True,
+                                             check=True).stdout)
+        except (subprocess.SubprocessError, OSError, ValueError):
+            continue
+        for r in more:
+            r["command"] = ext["command"]
+            r["external"] = ext["name"]
+        rows += more
+    return rows
+
+
+def external_runners(folder):
+    """bench/external/*.json: other binaries speaking the same protocol (see reports/README.md)."""
+    out = []
+    if not os.path.isdir(folder):
+        return out
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            spec = json.load(f)
+        if spec.get("enabled", True) and all(os.path.exists(p) or shutil.which(p) for p in spec.get("requires", [])):
+            out.append({"name": spec.get("name", name[:-5]), "command": spec["command"]})
+    return out
+
+
+def elapsed_since(start):
+    return round(time.monotonic() - start, 1)

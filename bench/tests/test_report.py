@@ -1,0 +1,170 @@
+"""The runner and the report writer: schema, files, fingerprints, ratios, picks, and a run
+interrupted with Ctrl-C that leaves the rows done so far written and valid."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from matrix_fixture import FAKE, load, matrix_command, run_matrix
+
+from matrixlib import analysis, report, schema
+
+
+class EndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.rc, cls.folder, cls.output = run_matrix(cls.tmp.name)
+        cls.report = load(cls.folder)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_the_run_succeeds_into_the_quick_folder(self):
+        self.assertEqual(self.rc, 0, self.output)
+        self.assertTrue(self.folder.endswith("-quick"), self.folder)
+        self.assertTrue(self.report["complete"])
+        self.assertFalse(self.report["interrupted"])
+
+    def test_the_report_follows_the_schema(self):
+        self.assertEqual(schema.validate(self.report), [])
+
+    def test_every_registered_row_is_reported(self):
+        listed = json.loads(subprocess.run([FAKE, "--ringlab_rows"], capture_output=True, text=True).stdout)
+        self.assertEqual([r["name"] for r in self.report["rows"]], [r["name"] for r in listed])
+        self.assertEqual(len(self.report["probes"]), len(listed) + 1, "one probe before each row and one after the last")
+
+    def test_rows_carry_their_floors_and_ratios(self):
+        rows = {r["name"]: r for r in self.report["rows"]}
+        rt = rows["round_trip/spsc_ring/busy_spin_wait"]
+        self.assertAlmostEqual(rt["floor_ratio"]["median"], 64.0 / 60.0, delta=0.02)  # 1% noise per repetition
+        self.assertFalse(rt["floor_moved"])
+        tp = rows["throughput/spsc_ring/busy_spin_wait"]
+        self.assertEqual(tp["peer_ratio"]["peer"], "throughput/peer.boost_spsc_queue/spin")
+        self.assertAlmostEqual(tp["peer_ratio"]["value"], 450 / 230, places=1)
+        self.assertTrue(rows["throughput/spsc_ring/busy_spin_wait/producers_2"]["oversubscribed"])
+        self.assertNotIn("peer_ratio", rows["throughput/peer.atomic_queue/spin"], "peers are not rated against peers")
+
+    def test_headlines_are_measured_and_judged(self):
+        by_name = {h["name"]: h for h in self.report["headlines"]}
+        h = by_name["spsc_ring throughput / atomic_queue"]
+        self.assertAlmostEqual(h["ratio_median"], 450 / 170, places=1)
+        self.assertTrue(h["met"])
+        self.assertEqual(h["rounds_kept"], h["rounds"])
+        self.assertAlmostEqual(by_name["spsc_ring round trip / cache-line floor"]["ratio_median"], 64 / 60, places=2)
+
+    def test_what_to_pick_comes_from_the_numbers(self):
+        picks = {p["criterion"]: p for p in self.report["picks"]}
+        self.assertEqual(picks["least CPU when idle"]["wait"], "blocking_wait")
+        self.assertEqual(picks["best one-way p99 at 10,000/s"]["wait"], "busy_spin_wait")
+        self.assertEqual(picks["best throughput"]["best_peer"]["row"], "throughput/peer.boost_spsc_queue/spin")
+
+    def test_gates_cover_ratios_and_idle(self):
+        ids = {g["id"] for g in self.report["gates"]}
+        self.assertIn("peer_ratio:throughput/spsc_ring/busy_spin_wait", ids)
+        self.assertIn("floor_ratio:one_way/spsc_ring/busy_spin_wait/rate_10k", ids)
+        self.assertIn("idle:idle/spsc_ring/blocking_wait", ids)
+        self.assertIn("headline:spsc_ring throughput / atomic_queue", ids)
+        self.assertFalse(any(i.startswith("floor_ratio:round_trip/peer") for i in ids), "peers are not gated")
+
+    def test_every_file_carries_the_fingerprint(self):
+        commit = self.report["host"]["commit"]
+        with open(os.path.join(self.folder, "matrix.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn(commit, md)
+        self.assertIn("library build: debug", md, "the Debian Google Benchmark's build type is recorded")
+        with open(os.path.join(self.folder, "matrix.csv"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        self.assertTrue(any(commit in line for line in lines if line.startswith("#")))
+        rows = list(csv.DictReader(line for line in lines if not line.startswith("#")))
+        self.assertEqual(len(rows), len(self.report["rows"]))
+        hgrms = [r["hgrm"] for r in self.report["rows"] if r.get("hgrm")]
+        self.assertTrue(hgrms)
+        for rel in hgrms:
+            with open(os.path.join(self.folder, rel), encoding="utf-8") as f:
+                text = f.read()
+            self.assertTrue(text.startswith("       Value     Percentile TotalCount 1/(1-Percentile)"))
+            self.assertIn(commit, text)
+        for r in self.report["rows"]:
+            self.assertTrue(os.path.exists(os.path.join(self.folder, r["raw"])), r["raw"])
+
+    def test_the_markdown_has_a_table_per_kind(self):
+        with open(os.path.join(self.folder, "matrix.md"), encoding="utf-8") as f:
+            md = f.read()
+        for title in ("## What to pick", "### spsc: throughput", "### spsc: round trip",
+                      "### spsc: one-way latency (paced, CO corrected) at 10,000 events/s", "### spsc: idle price",
+                      "## The floor, probed around every row", "## Headline ratios"):
+            self.assertIn(title, md)
+
+
+class Interrupted(unittest.TestCase):
+    def test_ctrl_c_leaves_the_rows_done_so_far_valid(self):
+        with tempfile.TemporaryDirectory() as out:
+            proc = subprocess.Popen(matrix_command(out), env=dict(os.environ, FAKE_SLEEP="0.15"),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            deadline = time.monotonic() + 120
+            done = 0
+            while done < 3 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.1)
+                try:
+                    folder = os.path.join(out, os.listdir(out)[0])
+                    done = len(load(folder)["rows"])
+                except (OSError, IndexError, ValueError, KeyError):
+                    pass
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+            proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 130)
+            rep = load(folder)
+            self.assertEqual(schema.validate(rep), [])
+            self.assertTrue(rep["interrupted"])
+            self.assertFalse(rep["complete"])
+            self.assertGreaterEqual(len(rep["rows"]), 3)
+            with open(os.path.join(folder, "matrix.md"), encoding="utf-8") as f:
+                self.assertIn("Interrupted", f.read())
+
+
+class Analysis(unittest.TestCase):
+    def test_a_probe_takes_the_best_repetition(self):
+        runs = [{"name": "floor/cacheline_round_trip/real_time", "run_type": "iteration", "real_time": t,
+                 "time_unit": "ns"} for t in (400.0, 61.0, 2e6)]
+        self.assertEqual(analysis.probe({"benchmarks": runs})["cacheline_rtt_ns"], 61.0)
+
+    def test_a_moving_floor_is_flagged(self):
+        self.assertTrue(analysis.floor_moved({"cacheline_rtt_ns": 60}, {"cacheline_rtt_ns": 420}))
+        self.assertFalse(analysis.floor_moved({"cacheline_rtt_ns": 60}, {"cacheline_rtt_ns": 62}))
+        self.assertIsNone(analysis.floor_moved(None, {"cacheline_rtt_ns": 62}))
+
+    def test_summaries_use_iterations_not_aggregates(self):
+        data = {"benchmarks": [
+            {"name": "x", "run_type": "iteration", "real_time": 10.0, "time_unit": "us", "p99_ns": 5.0},
+            {"name": "x", "run_type": "iteration", "real_time": 30.0, "time_unit": "us", "p99_ns": 7.0},
+            {"name": "x", "run_type": "aggregate", "aggregate_name": "mean", "real_time": 999.0, "time_unit": "us"}]}
+        s = analysis.summarize(data)
+        self.assertEqual(s["repetitions"], 2)
+        self.assertEqual(s["metrics"]["real_time_ns"]["median"], 20000.0)
+        self.assertEqual(s["metrics"]["p99_ns"]["max"], 7.0)
+
+    def test_an_error_is_a_row_with_its_message(self):
+        data = {"benchmarks": [{"name": "x", "run_type": "iteration", "error_occurred": True,
+                                "error_message": "boom", "real_time": 0, "time_unit": "ns"}]}
+        self.assertEqual(analysis.summarize(data), {"error": "boom"})
+
+    def test_the_schema_catches_a_missing_field(self):
+        with tempfile.TemporaryDirectory() as out:
+            rc, folder, output = run_matrix(out, extra=("--filter", "idle/"))
+            self.assertEqual(rc, 0, output)
+            rep = load(folder)
+            self.assertEqual(schema.validate(rep), [])
+            del rep["rows"][0]["floor_before"]
+            self.assertTrue(any("floor_before" in p for p in schema.validate(rep)))
+            report.write(load(folder), folder)  # a rewrite of a valid report stays valid
+            self.assertEqual(schema.validate(load(folder)), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
