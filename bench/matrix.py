@@ -156,6 +156,7 @@ def main():
     if args.filter:
         rows = [r for r in rows if re.search(args.filter, r["name"])]
     run = runner.Runner(args.bench, out, mode, bench_context(fp))
+    run.commands = {r["benchmark"]: r["command"] for r in rows if r.get("command")}
     full = not args.filter
     kernels = runner.icount_kernel_count(icount) if full else 0
     rep = {"schema": report.SCHEMA, "host_id": hid, "run_id": host.run_id(fp), "host": fp, "mode": mode,

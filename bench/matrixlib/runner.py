@@ -50,6 +50,19 @@ HEADLINES = [
      "ours": "round_trip/spsc_ring/busy_spin_wait/real_time"},
     {"name": "atomic_queue round trip / cache-line floor", "kind": "floor_ratio", "goal": "(peer)",
      "ours": "round_trip/peer.atomic_queue/spin/real_time"},
+    # The Disruptor core (issue 3): each topology against LMAX Disruptor 3.4.4 (bench/lmax,
+    # an external runner) under the same wait strategy, 1P-1C against spsc_ring, and the
+    # round trip through two 1P-1C disruptors.
+    {"name": "disruptor.unicast throughput / spsc_ring", "kind": "throughput_ratio", "goal": ">= 1.0",
+     "ours": "throughput/disruptor.unicast/busy_spin_wait/manual_time", "peer": EAGER},
+    {"name": "disruptor.unicast round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
+     "ours": "round_trip/disruptor.unicast/busy_spin_wait/real_time"},
+] + [
+    {"name": f"disruptor.{topology} throughput / LMAX ({wait})", "kind": "throughput_ratio", "goal": ">= 1.5",
+     "ours": f"throughput/disruptor.{topology}/{wait}/manual_time",
+     "peer": f"throughput/peer.lmax.{topology}/{wait}/manual_time"}
+    for topology in ("unicast", "pipeline", "multicast", "diamond", "sequencer")
+    for wait in ("busy_spin_wait", "yielding_wait", "blocking_wait")
 ]
 
 
@@ -62,6 +75,8 @@ class Runner:
 
     def __init__(self, bench, out, mode, context=None):
         self.bench = bench
+        # benchmark name -> command, for rows an external runner measures (bench/external)
+        self.commands = {}
         self.out = out
         self.mode = MODES[mode]
         self.context = context or {}
@@ -130,11 +145,20 @@ class Runner:
         return rel
 
     def headline_round(self, h):
-        """The rows of one headline comparison back to back in one process."""
+        """The rows of one headline comparison back to back: in one process when one binary
+        measures both, else one process each (an external runner's row), one after the other."""
         names = [h["ours"]] + ([h["peer"]] if "peer" in h else [])
-        pattern = "^(" + "|".join(re.escape(n) for n in names) + ")$"
+        by_command = {}
+        for n in names:
+            by_command.setdefault(tuple(self.commands.get(n) or [self.bench]), []).append(n)
+        data = {"context": None, "benchmarks": []}
         with tempfile.TemporaryDirectory() as tmp:
-            data = self.run(pattern, os.path.join(tmp, "round.json"), self.mode["round_min_time"])
+            for i, (command, group) in enumerate(by_command.items()):
+                pattern = "^(" + "|".join(re.escape(n) for n in group) + ")$"
+                part = self.run(pattern, os.path.join(tmp, f"round{i}.json"), self.mode["round_min_time"],
+                                command=list(command))
+                data["context"] = data["context"] or part.get("context")
+                data["benchmarks"] += part.get("benchmarks", [])
         self.headline_runs["context"] = self.headline_runs["context"] or data.get("context")
         for b in data.get("benchmarks", []):
             self.headline_runs["benchmarks"].append(dict(b, headline=h["name"]))

@@ -1,0 +1,215 @@
+// bench/disruptor.cpp: the five classic Disruptor topologies, as LMAX names its perf tests,
+// under every wait strategy; LMAX Disruptor 3.4.4 runs the same rows from bench/lmax/
+// (an external runner, bench/external/lmax.json), so the matrix puts them side by side.
+//
+//   disruptor.unicast     P ──▶ [ring] ──▶ A                        (1P-1C)
+//   disruptor.pipeline    P ──▶ [ring] ──▶ A ──▶ B ──▶ C            (1P-3C pipeline)
+//   disruptor.multicast   P ──▶ [ring] ──▶ {A, B, C}                (1P-3C multicast)
+//   disruptor.diamond     P ──▶ [ring] ──▶ {A, B} ──▶ C             (1P-3C diamond)
+//   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
+//
+//   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
+//   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)
+//
+// Throughput counts from the first publish until every last stage has seen the last event:
+// each iteration publishes 2^16 events, the last one waits for the drain (as harness.hpp).
+// Events carry one 64-bit value; handlers add it up, as LMAX's perf handlers do.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+#include "registry.hpp"
+#include "ringlab/disruptor.hpp"
+#include "ringlab/event_poller.hpp"
+#include "ringlab/thread_executor.hpp"
+#include "topology.hpp"
+
+namespace ringlab::bench {
+namespace {
+
+using u64 = std::uint64_t;
+constexpr u64 events_per_iteration = u64{1} << 16;
+constexpr std::size_t ring_capacity = 65536;
+
+struct value_event {
+    u64 value = 0;
+};
+
+struct summing_handler {
+    u64 sum = 0;
+    void operator()(const value_event& e, u64, bool) { sum += e.value; }
+};
+
+enum class shape { unicast, pipeline, multicast, diamond, sequencer };
+
+const char* name_of(shape s) {
+    switch (s) {
+    case shape::unicast: return "unicast";
+    case shape::pipeline: return "pipeline";
+    case shape::multicast: return "multicast";
+    case shape::diamond: return "diamond";
+    case shape::sequencer: return "sequencer";
+    }
+    return "?";
+}
+
+int threads_of(shape s) { return s == shape::unicast ? 2 : 4; }
+
+/// Wires `s` on `d`; returns the stages nothing comes after (what the drain waits for).
+template <class D>
+std::vector<typename D::stage_id> wire(D& d, shape s, summing_handler (&h)[3]) {
+    switch (s) {
+    case shape::unicast:
+    case shape::sequencer:
+        return {d.handle_events_with("A", h[0])};
+    case shape::pipeline: {
+        const auto a = d.handle_events_with("A", h[0]);
+        const auto b = d.handle_events_with("B", h[1], {a});
+        return {d.handle_events_with("C", h[2], {b})};
+    }
+    case shape::multicast:
+        return {d.handle_events_with("A", h[0]), d.handle_events_with("B", h[1]), d.handle_events_with("C", h[2])};
+    case shape::diamond: {
+        const auto a = d.handle_events_with("A", h[0]);
+        const auto b = d.handle_events_with("B", h[1]);
+        return {d.handle_events_with("C", h[2], {a, b})};
+    }
+    }
+    return {};
+}
+
+template <class Ring>
+void publish_one(Ring& ring, u64 value) {
+    claimed_range c = ring.next();
+    while (c.result == wait_result::timed_out) c = ring.next();
+    ring.write(c.begin).value = value;
+    ring.publish(c.begin, c.end);
+}
+
+template <template <class> class Wait, class Producer>
+void topology_throughput(benchmark::State& state, shape s) {
+    using disruptor_t = disruptor<value_event, Producer, Wait>;
+    const thread_plan plan = plan_threads(threads_of(s));
+    auto d = std::make_unique<disruptor_t>(ring_capacity);
+    summing_handler handlers[3];
+    const auto leaves = wire(*d, s, handlers);
+    // The producer takes the plan's first CPU; the stages and other producers the rest.
+    thread_executor executor(std::vector<int>(plan.cpus.begin() + 1, plan.cpus.end()));
+    d->start(executor);
+    auto drained_to = [&] {
+        u64 lowest = ~u64{0};
+        for (const auto leaf : leaves) lowest = std::min(lowest, d->progress(leaf));
+        return lowest;
+    };
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> others;  // sequencer: two more free-running producers
+    if (s == shape::sequencer) {
+        for (int p = 0; p < 2; ++p) {
+            others.emplace_back([&, cpu = plan.cpus[static_cast<std::size_t>(2 + p)]] {
+                (void)pin_current_thread(cpu);
+                while (!stop.load(std::memory_order_acquire)) publish_one(d->ring(), 1);
+            });
+        }
+    }
+    (void)pin_current_thread(plan.cpus[0]);
+    const double cpu0 = process_cpu_seconds();
+    const u64 start = d->ring().cursor();
+    const u64 drained0 = drained_to();
+    auto t_prev = std::chrono::steady_clock::now();
+    for (auto _ : state) {
+        for (u64 i = 0; i < events_per_iteration; ++i) publish_one(d->ring(), i);
+        if (state.iterations() + 1 >= state.max_iterations) {
+            if (s == shape::sequencer) stop.store(true, std::memory_order_release);
+            for (auto& t : others) t.join();
+            const u64 end = d->ring().cursor();
+            while (drained_to() < end) spin_pause();
+        }
+        const auto t = std::chrono::steady_clock::now();
+        state.SetIterationTime(std::chrono::duration<double>(t - t_prev).count());
+        t_prev = t;
+    }
+    const double cpu = process_cpu_seconds() - cpu0;
+    stop.store(true, std::memory_order_release);
+    for (auto& t : others) {
+        if (t.joinable()) t.join();
+    }
+    const auto events = static_cast<double>(drained_to() - drained0);
+    (void)start;
+    (void)d->shutdown(executor);
+    state.SetItemsProcessed(static_cast<std::int64_t>(events));
+    state.counters["cpu_ns_per_event"] = events > 0 ? cpu * 1e9 / events : 0;
+    state.counters["footprint_bytes"] = static_cast<double>(d->ring().footprint_bytes());
+    label_plan(state, plan.oversubscribed, threads_of(s) + (s == shape::sequencer ? 0 : 0));
+}
+
+/// The echo stage of the round trip: every event of ring A is published into ring B.
+template <class Ring>
+struct echo_handler {
+    Ring* out;
+    void operator()(const value_event& e, u64, bool) { publish_one(*out, e.value); }
+};
+
+template <template <class> class Wait>
+void unicast_round_trip(benchmark::State& state) {
+    using disruptor_t = disruptor<value_event, single_producer, Wait>;
+    using ring_t = typename disruptor_t::ring_type;
+    const cpu_pair plan = pair_plan();
+    auto there = std::make_unique<disruptor_t>(ring_capacity);
+    auto back = std::make_unique<ring_t>(ring_capacity);
+    sequence<> back_progress;
+    back->gating().add(back_progress);
+    event_poller<ring_t> poller(sequence_barrier<ring_t>(*back), back_progress);
+    echo_handler<ring_t> echo{back.get()};
+    there->handle_events_with("echo", echo);
+    thread_executor executor({plan.second});
+    there->start(executor);
+    (void)pin_current_thread(plan.first);
+    u64 next = 1;
+    u64 received = 0;
+    auto take = [&](const value_event& e, u64, bool) {
+        received = e.value;
+        return true;
+    };
+    const double cpu0 = process_cpu_seconds();
+    for (auto _ : state) {
+        publish_one(there->ring(), next);
+        while (received != next) {
+            if (poller.poll(take) != poll_state::processing) spin_pause();
+        }
+        ++next;
+    }
+    const double cpu = process_cpu_seconds() - cpu0;
+    (void)there->shutdown(executor);
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["cpu_ns_per_event"] =
+        state.iterations() > 0 ? cpu * 1e9 / static_cast<double>(state.iterations()) : 0;
+    state.counters["footprint_bytes"] = static_cast<double>(there->ring().footprint_bytes() + back->footprint_bytes());
+    label_plan(state, plan);
+}
+
+}  // namespace
+
+RINGLAB_BENCH_ROWS(disruptor_rows) {
+    for_each_wait([]<template <class> class Wait>(const char* wait) {
+        for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
+            const std::string pattern = std::string("disruptor.") + name_of(s);
+            row_spec spec{row_kind::throughput, pattern, wait, pattern};
+            spec.threads = threads_of(s);
+            add_row(spec, [s](benchmark::State& state) {
+                if (s == shape::sequencer) {
+                    topology_throughput<Wait, multi_producer>(state, s);
+                } else {
+                    topology_throughput<Wait, single_producer>(state, s);
+                }
+            });
+        }
+        add_row({row_kind::round_trip, "disruptor.unicast", wait, "disruptor.unicast"},
+                [](benchmark::State& state) { unicast_round_trip<Wait>(state); });
+    });
+}
+
+}  // namespace ringlab::bench
