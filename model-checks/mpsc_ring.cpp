@@ -1,9 +1,17 @@
 // model-checks/mpsc_ring.cpp: mpsc_ring through the relacy backend, capacity 1-2.
 //
-// two_producers  [E1 E2 claim]  2 producers x 2 values through capacity 2: per-producer FIFO,
-//                               nothing lost or duplicated, slots reused across laps
-// batch          [E1 E2 claim]  a batch claim racing a single push on capacity 2
-// blocking       [E1 E2 W1-W5]  blocking push/pop through blocking_wait on capacity 1
+// Edges (lib/include/ringlab/mpsc_ring.hpp): [E1] a producer publishes a slot's turn, with
+// [E1a] the consumer's read of it; [E2] the consumer frees the slot, with [E2a] a
+// producer's read of the turn while it claims; the relaxed claim CAS on head_ ("claim");
+// blocking_wait's [W1]..[W5] where a suite waits.
+//
+// two_producers  [E1 E1a E2 E2a claim]        2 producers x 2 values through capacity 2:
+//                                             per-producer FIFO, nothing lost or duplicated,
+//                                             slots reused across laps
+// claim_order    [E1 E1a E2a claim]           two zero-copy claims published in either order:
+//                                             the consumer delivers by claim position
+// batch          [E1 E1a E2 E2a claim]        a batch claim racing a single push on capacity 2
+// blocking       [E1 E1a E2 E2a W1-W5]        blocking push/pop through blocking_wait on capacity 1
 #include "harness.hpp"
 
 #include "ringlab/mpsc_ring.hpp"
@@ -11,19 +19,9 @@
 namespace {
 
 using ringlab::model::expect;
+using ringlab::model::fifo_check;
 using ringlab::model::spin_until;
 using relacy = ringlab::sync::relacy;
-
-/// The consumer's bookkeeping: value = producer * 10 + k, k counting from 1.
-struct fifo_check {
-    int next[2] = {1, 1};
-    void take(int v) {
-        const int p = v / 10;
-        expect(p >= 0 && p < 2, "a value from no producer");
-        expect(v % 10 == next[p], "a producer's values arrived out of order, twice, or not at all");
-        ++next[p];
-    }
-};
 
 struct two_producers : rl::test_suite<two_producers, 3> {
     ringlab::mpsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2};
@@ -38,6 +36,25 @@ struct two_producers : rl::test_suite<two_producers, 3> {
                 int v = 0;
                 spin_until([&] { return ring.try_pop(v); });
                 check.take(v);
+            }
+        }
+    }
+};
+
+struct claim_order : rl::test_suite<claim_order, 3> {
+    ringlab::mpsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2};
+
+    void thread(unsigned index) {
+        if (index < 2) {
+            auto c = ring.try_claim(1);
+            expect(c.size() == 1, "a claim on an empty ring of capacity 2 got no slot");
+            c[0] = static_cast<int>(c.first()) * 10 + static_cast<int>(index);
+            ring.publish(c);
+        } else {
+            for (int position = 0; position < 2; ++position) {
+                int v = 0;
+                spin_until([&] { return ring.try_pop(v); });
+                expect(v / 10 == position, "the consumer delivered out of claim order");
             }
         }
     }
@@ -69,12 +86,16 @@ struct batch : rl::test_suite<batch, 3> {
     }
 };
 
+// The waits park straight after their first poll ({spin_limit 0, yield_ns 0}): a yield
+// before parking would let Relacy assume the waiter sees fresh values after it, and hide
+// the executions where it parks on a stale view (the ones [W5]/[W5a] exist for).
 struct blocking : rl::test_suite<blocking, 2> {
-    ringlab::mpsc_ring<int, ringlab::blocking_wait, relacy> ring{1, {1, 0}};
+    ringlab::mpsc_ring<int, ringlab::blocking_wait, relacy> ring{1, {0, 0}};
 
     void thread(unsigned index) {
         if (index == 0) {
-            for (int k = 1; k <= 2; ++k) expect(ring.push(k) == ringlab::wait_result::ready, "push() did not complete");
+            for (int k = 1; k <= 2; ++k)
+                expect(ring.push(k) == ringlab::wait_result::ready, "push() did not complete");
         } else {
             fifo_check check;
             for (int n = 0; n < 2; ++n) {
@@ -90,9 +111,9 @@ struct blocking : rl::test_suite<blocking, 2> {
 
 int main(int argc, char** argv) {
     using ringlab::model::make_suite;
-    return ringlab::model::run_suites(
-        argc, argv,
-        {make_suite<two_producers>("two_producers", "E1 E2 claim", false),
-         make_suite<batch>("batch", "E1 E2 claim", false),
-         make_suite<blocking>("blocking", "E1 E2 W1-W5")});
+    return ringlab::model::run_suites(argc, argv,
+                                      {make_suite<two_producers>("two_producers", "E1 E1a E2 E2a claim", 2),
+                                       make_suite<claim_order>("claim_order", "E1 E1a E2a claim", 3),
+                                       make_suite<batch>("batch", "E1 E1a E2 E2a claim", 3),
+                                       make_suite<blocking>("blocking", "E1 E1a E2 E2a W1-W5", 2)});
 }

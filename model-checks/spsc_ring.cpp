@@ -1,11 +1,21 @@
 // model-checks/spsc_ring.cpp: spsc_ring through the relacy backend, capacity 1-2.
 //
-// push_pop      [E1 E2]        3 values through capacity 2: wrap, cached-tail refresh
-// batched_release [E1 E2]      release_every 2 on capacity 2: publication every other pop
-// batch_claim   [E1 E2]        claim/publish and push_batch against consume/pop_batch
-// blocking      [E1 E2 W1-W5]  blocking push/pop through blocking_wait on capacity 1
-// alert_drain   [E1 E2 A1]     the producer alerts after its last push; the consumer's
-//                              drain after `alerted` must find every item
+// Edges (lib/include/ringlab/spsc_ring.hpp): [E1] the producer's stamp (push, push_batch,
+// publish) with [E1a] the consumer's read of it (pop, consume); [E2] the consumer's tail
+// with [E2a] the producer's refresh of its cached copy; blocking_wait's [W1]..[W5] and the
+// alert flag's [A1] where a suite waits or alerts.
+//
+// push_pop        [E1 E1a E2 E2a]          3 values through capacity 2: wrap, cached-tail refresh
+// batched_release [E1 E1a E2 E2a]          release_every 2 on capacity 2: publication every
+//                                          other pop
+// empty_publishes [E1 E1a E2 E2a]          release_every 2: a consumer that found the ring
+//                                          empty has released every pop (I4), so the producer
+//                                          then finds the whole ring free
+// batch_claim     [E1 E1a E2 E2a]          claim/publish and push_batch against consume and
+//                                          pop_batch
+// blocking        [E1 E1a E2 E2a W1-W5]    blocking push/pop through blocking_wait on capacity 1
+// alert_drain     [E1 E1a A1 A1a]          the producer alerts after its last push; the
+//                                          consumer's drain after `alerted` must find every item
 #include "harness.hpp"
 
 #include "ringlab/spsc_ring.hpp"
@@ -14,7 +24,9 @@ namespace {
 
 using ringlab::model::expect;
 using ringlab::model::spin_until;
+using ringlab::sync::at;
 using relacy = ringlab::sync::relacy;
+namespace mo = ringlab::sync::mo;
 
 struct push_pop : rl::test_suite<push_pop, 2> {
     ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2};
@@ -44,6 +56,30 @@ struct batched_release : rl::test_suite<batched_release, 2> {
                 spin_until([&] { return ring.try_pop(got); });
                 expect(got == want, "spsc_ring with batched release delivered out of order");
             }
+        }
+    }
+};
+
+/// (I4): a consumer that finds the ring empty has published every pop first, so a producer
+/// that learns of it finds the whole ring free, even with release_every > 1.
+struct empty_publishes : rl::test_suite<empty_publishes, 2> {
+    ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2, {}, ringlab::spsc_options{2}};
+    relacy::atomic<int> consumer_saw_empty{0};
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            spin_until([&] { return ring.try_push(1); });
+            spin_until(
+                [&] { return consumer_saw_empty.load(at("model.empty_publishes.poll", mo::acquire)) == 1; });
+            expect(ring.try_push(2), "the ring was full after the consumer drained it and found it empty");
+            expect(ring.try_push(3),
+                   "a pop the consumer made before it found the ring empty was never released (I4)");
+        } else {
+            int got = 0;
+            spin_until([&] { return ring.try_pop(got); });
+            expect(got == 1, "spsc_ring delivered out of order");
+            expect(!ring.try_pop(got), "the ring had a value nobody pushed");
+            consumer_saw_empty.store(1, at("model.empty_publishes.saw_empty", mo::release));
         }
     }
 };
@@ -91,8 +127,11 @@ struct batch_claim : rl::test_suite<batch_claim, 2> {
     }
 };
 
+// The waits park straight after their first poll ({spin_limit 0, yield_ns 0}): a yield
+// before parking would let Relacy assume the waiter sees fresh values after it, and hide
+// the executions where it parks on a stale view (the ones [W5]/[W5a] exist for).
 struct blocking : rl::test_suite<blocking, 2> {
-    ringlab::spsc_ring<int, ringlab::blocking_wait, relacy> ring{1, {1, 0}};
+    ringlab::spsc_ring<int, ringlab::blocking_wait, relacy> ring{1, {0, 0}};
 
     void thread(unsigned index) {
         if (index == 0) {
@@ -137,11 +176,12 @@ struct alert_drain : rl::test_suite<alert_drain, 2> {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return ringlab::model::run_suites(
-        argc, argv,
-        {ringlab::model::make_suite<push_pop>("push_pop", "E1 E2"),
-         ringlab::model::make_suite<batched_release>("batched_release", "E1 E2"),
-         ringlab::model::make_suite<batch_claim>("batch_claim", "E1 E2"),
-         ringlab::model::make_suite<blocking>("blocking", "E1 E2 W1-W5"),
-         ringlab::model::make_suite<alert_drain>("alert_drain", "E1 E2 A1")});
+    using ringlab::model::make_suite;
+    return ringlab::model::run_suites(argc, argv,
+                                      {make_suite<push_pop>("push_pop", "E1 E1a E2 E2a"),
+                                       make_suite<batched_release>("batched_release", "E1 E1a E2 E2a"),
+                                       make_suite<empty_publishes>("empty_publishes", "E1 E1a E2 E2a"),
+                                       make_suite<batch_claim>("batch_claim", "E1 E1a E2 E2a"),
+                                       make_suite<blocking>("blocking", "E1 E1a E2 E2a W1-W5"),
+                                       make_suite<alert_drain>("alert_drain", "E1 E1a A1 A1a")});
 }

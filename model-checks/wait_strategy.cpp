@@ -1,12 +1,25 @@
 // model-checks/wait_strategy.cpp: the wait strategies through the relacy backend.
 //
-// wake          [W1-W5]   one waiter parks on blocking_wait, one publisher sets a flag and
-//                         signals: the waiter must wake and see the flag (no lost wake-up)
-// wake_two      [W1-W5]   two waiters, one signal: both must wake (random search only:
-//                         three threads make the context-bound search take minutes)
-// alert         [A1]      a waiter on a never-ready condition returns `alerted`, and sees
-//                         what the alerting thread wrote before alert()
-// timeout       [W1-W5]   timeout_blocking_wait returns timed_out, never hangs
+// Edges (lib/include/ringlab/wait_strategy.hpp): [A1]/[A1a] the alert flag, [A2] clearing
+// it, [W1]..[W5] (and [W5a], the waiter's read of the futex word) of blocking_wait.
+//
+// wake             [W1-W5 W5a]  one waiter parks on blocking_wait after one spin and one
+//                               yield, one publisher sets a flag and signals: the waiter
+//                               must wake and see the payload (no lost wake-up)
+// wake_at_once     [W1-W5 W5a]  the same, but the waiter parks straight after its first
+//                               poll, with no yield in between: the execution where it reads
+//                               the bumped epoch [W5a] but a stale flag, and sleeps on the
+//                               new epoch after the only wake. Spin-free: full search too.
+// wake_two         [W1-W5 W5a]  two waiters, one signal: both must wake (three threads: the
+//                               context-bound search with bound 2 takes minutes, so bound 1)
+// alert_<strategy> [A1 A1a]     a waiter on a never-ready condition returns `alerted`, and
+//                               sees what the alerting thread wrote before alert(); for
+//                               blocking_wait the alert also wakes the parked waiter [W5]
+// alert_clear      [A1 A1a A2 W1-W5 W5a]  alert, clear, then publish and signal: a waiter
+//                               that saw the alert waits again, and ends with the payload
+// timeout          [W1 W2 W5a]  timeout_blocking_wait returns timed_out, never hangs (its
+//                               canary, model.timeout.wait_forever, is planted in the suite)
+
 #include "harness.hpp"
 
 #include "ringlab/wait_strategy.hpp"
@@ -19,10 +32,14 @@ using relacy = ringlab::sync::relacy;
 namespace mo = ringlab::sync::mo;
 
 using blocking = ringlab::blocking_wait<relacy>;
-constexpr blocking::config eager{1, 0};  // park after one spin, no yield phase
+constexpr blocking::config eager{1, 0};    // park after one spin, no yield phase
+constexpr blocking::config at_once{0, 0};  // park straight after the first poll
 
-struct wake : rl::test_suite<wake, 2> {
-    blocking wait{eager};
+/// One publisher (thread 0) writes a payload, raises a flag and signals; every other
+/// thread waits for the flag and must see the payload.
+template <int Waiters, blocking::config Config>
+struct wake_suite : rl::test_suite<wake_suite<Waiters, Config>, Waiters + 1> {
+    blocking wait{Config};
     relacy::cell<int> payload;
     relacy::atomic<int> ready{0};
 
@@ -32,32 +49,34 @@ struct wake : rl::test_suite<wake, 2> {
             ready.store(1, at("model.wake.publish", mo::release));
             wait.signal();
         } else {
-            const auto r = wait.wait_until([&] { return ready.load(at("model.wake.poll", mo::acquire)) == 1; });
+            const auto r =
+                wait.wait_until([&] { return ready.load(at("model.wake.poll", mo::acquire)) == 1; });
             expect(r == ringlab::wait_result::ready, "wait_until returned without the flag");
             expect(payload.load() == 42, "the waiter woke without seeing the payload");
         }
     }
 };
 
-struct wake_two : rl::test_suite<wake_two, 3> {
-    blocking wait{eager};
-    relacy::atomic<int> ready{0};
-
-    void thread(unsigned index) {
-        if (index == 0) {
-            ready.store(1, at("model.wake_two.publish", mo::release));
-            wait.signal();
-        } else {
-            const auto r = wait.wait_until([&] { return ready.load(at("model.wake_two.poll", mo::acquire)) == 1; });
-            expect(r == ringlab::wait_result::ready, "a waiter was not woken");
-        }
-    }
-};
+using wake = wake_suite<1, eager>;
+using wake_at_once = wake_suite<1, at_once>;
+using wake_two = wake_suite<2, eager>;
 
 template <template <class> class Wait>
 struct alert : rl::test_suite<alert<Wait>, 2> {
-    Wait<relacy> wait{};
+    Wait<relacy> wait{config()};
     relacy::cell<int> before_alert;
+
+    static typename Wait<relacy>::config config() {
+        if constexpr (std::is_same_v<Wait<relacy>, blocking>) {
+            return eager;
+        } else if constexpr (std::is_same_v<Wait<relacy>, ringlab::backoff_wait<relacy>>) {
+            return {2, 2, 1'000, 4'000};  // reach the sleeping phase within a few polls
+        } else if constexpr (std::is_same_v<Wait<relacy>, ringlab::yielding_wait<relacy>>) {
+            return {2};
+        } else {
+            return {};
+        }
+    }
 
     void thread(unsigned index) {
         if (index == 0) {
@@ -71,10 +90,45 @@ struct alert : rl::test_suite<alert<Wait>, 2> {
     }
 };
 
+struct alert_clear : rl::test_suite<alert_clear, 2> {
+    blocking wait{eager};
+    relacy::cell<int> payload;
+    relacy::atomic<int> ready{0};
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            wait.alert();
+            wait.clear_alert();
+            payload.store(42);
+            ready.store(1, at("model.alert_clear.publish", mo::release));
+            wait.signal();
+        } else {
+            int alerted = 0;
+            for (;;) {
+                const auto r = wait.wait_until(
+                    [&] { return ready.load(at("model.alert_clear.poll", mo::acquire)) == 1; });
+                if (r == ringlab::wait_result::ready) break;
+                expect(r == ringlab::wait_result::alerted, "a wait returned neither ready nor alerted");
+                expect(++alerted < 64, "the cleared alert never went away");
+                relacy::yield();
+            }
+            expect(payload.load() == 42, "the waiter returned ready without seeing the payload");
+            expect(!wait.is_alerted(), "the alert is still raised after the clear");
+        }
+    }
+};
+
 struct timeout : rl::test_suite<timeout, 1> {
     ringlab::timeout_blocking_wait<relacy> wait{{eager, 5'000}};
+    blocking untimed{eager};
 
     void thread(unsigned) {
+        if (relacy::canary("model.timeout.wait_forever")) {
+            // Planted in the suite (lib/ has no knob for it): a wait whose deadline is lost
+            // must show up as a hang, which is what this suite would report.
+            (void)untimed.wait_until([] { return false; });
+            return;
+        }
         const auto r = wait.wait_until([] { return false; });
         expect(r == ringlab::wait_result::timed_out, "a wait on a never-ready condition did not time out");
     }
@@ -86,8 +140,13 @@ int main(int argc, char** argv) {
     using ringlab::model::make_suite;
     return ringlab::model::run_suites(
         argc, argv,
-        {make_suite<wake>("wake", "W1-W5"), make_suite<wake_two>("wake_two", "W1-W5", false),
-         make_suite<alert<ringlab::busy_spin_wait>>("alert_busy_spin", "A1"),
-         make_suite<alert<ringlab::blocking_wait>>("alert_blocking", "A1 W5"),
-         make_suite<timeout>("timeout", "W1-W5")});
+        {make_suite<wake>("wake", "W1-W5 W5a"),
+         make_suite<wake_at_once>("wake_at_once", "W1-W5 W5a", 3, true),
+         make_suite<wake_two>("wake_two", "W1-W5 W5a", 1),
+         make_suite<alert<ringlab::busy_spin_wait>>("alert_busy_spin", "A1 A1a"),
+         make_suite<alert<ringlab::yielding_wait>>("alert_yielding", "A1 A1a"),
+         make_suite<alert<ringlab::backoff_wait>>("alert_backoff", "A1 A1a"),
+         make_suite<alert<ringlab::blocking_wait>>("alert_blocking", "A1 A1a W5"),
+         make_suite<alert_clear>("alert_clear", "A1 A1a A2 W1-W5 W5a"),
+         make_suite<timeout>("timeout", "W1 W2 W5a")});
 }

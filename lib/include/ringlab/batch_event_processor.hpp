@@ -10,8 +10,9 @@
 //
 // Stopping. halt() stops before the next batch. drain_to(end) stops once every position
 // before `end` is processed: the disruptor's shutdown drains to the last claimed position,
-// so nothing published is lost and no event is processed twice. Both set the stop
-// position, read by the barrier's wait with acquire ([P1a]) after a release store ([P1]).
+// so nothing published is lost and no event is processed twice. Both set the stop position
+// (relaxed: it carries no data; what a stage reads is ordered by the stamps [R1a] and its
+// dependents' counts [S1a], and a parked stage is woken through the wait strategy's W1-W5).
 //
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
@@ -67,7 +68,8 @@ public:
         if constexpr (requires { handler_.on_start(); }) handler_.on_start();
         std::uint64_t next = progress_.get();
         for (;;) {
-            const std::uint64_t stop = stop_.load(at("batch_event_processor.P1a.stop", mo::acquire));
+            // relaxed: the stop position carries no data (see the header).
+            const std::uint64_t stop = stop_.load(at("batch_event_processor.P1a.stop", mo::relaxed));
             if (next >= stop) break;
             const std::uint64_t limit = std::min(next + options_.max_batch, stop);
             const auto w = barrier_.wait_for(next, limit, stop_);
@@ -93,7 +95,8 @@ public:
 
 private:
     void stop_at(std::uint64_t end) {
-        stop_.store(end, at("batch_event_processor.P1.stop", mo::release));
+        // relaxed: the stop position carries no data (see the header).
+        stop_.store(end, at("batch_event_processor.P1.stop", mo::relaxed));
         barrier_.ring().consumer_wait().signal();
     }
 

@@ -13,6 +13,8 @@
 //                  a reader that sees count n also sees everything the owner did to the
 //                  events before n (so a producer may overwrite them, a later stage read them)
 //   [G1]  release  a member joins a sequence_group after its sequence is set -> [G1a]
+//   [G2]  heavy asymmetric fence after [G1], before the joiner reads its start   <-> [G2a],
+//         the light fence a producer takes before it scans the gating set (sequencers)
 #pragma once
 
 #include <algorithm>
@@ -51,11 +53,15 @@ private:
 /// a running ring. Members are owned here (fixed capacity, set at construction), so a
 /// join never allocates and a reader never follows a pointer that is being retired.
 ///
-/// A member joins in two steps: claim a free slot, set its sequence, then mark it active
-/// with release [G1]; a reader takes a member into account only after seeing it active
-/// with acquire [G1a]. The caller chooses the start: joining at the ring's cursor is always
-/// safe, because no producer overwrites a position at or after the slowest existing
-/// consumer, and every consumer is at or before the cursor.
+/// Joining at the ring's cursor. A producer that scans the gating set without seeing a new
+/// member can still lap it: the fixed consumers may have moved past any start the member
+/// picked before it became visible. So a join is a handshake with the producers' scans:
+/// the member sets a provisional start, becomes active [G1], takes a heavy asymmetric fence
+/// [G2], and then reads the cursor again for its real start. A producer takes the light
+/// half [G2a] just before it scans. Either the scan sees the member, at one of its two
+/// starts, or the member's second cursor read counts every claim made before that scan;
+/// a scan's minimum is never above the claims made before it, so nothing at or after the
+/// member's start is overwritten on the strength of a scan that missed it.
 template <class Sync = sync::native>
 class sequence_group {
     enum state : std::uint32_t { free_slot = 0, claimed = 1, active = 2 };
@@ -69,15 +75,21 @@ public:
         if (max_members == 0) throw config_error("sequence_group: max_members must be at least 1");
     }
 
-    /// Adds a member that starts at `start`; returns its index, or nothing when full.
-    [[nodiscard]] std::optional<std::size_t> join(std::uint64_t start) {
+    /// Adds a member that starts at the cursor: `cursor()` returns everything claimed so
+    /// far. Returns the member's index, or nothing when the group is full. The member's
+    /// sequence holds its start on return.
+    template <class Cursor>
+    [[nodiscard]] std::optional<std::size_t> join(Cursor&& cursor) {
         for (std::size_t i = 0; i < size_; ++i) {
             std::uint32_t expected = free_slot;
             // relaxed: claiming an empty slot orders nothing; [G1] publishes the member.
             if (members_[i].state.compare_exchange_strong(expected, claimed,
                                                           at("sequence_group.claim", mo::relaxed))) {
-                members_[i].seq.set(start);
+                members_[i].seq.set(cursor());  // provisional: at or below the real start
                 members_[i].state.store(active, at("sequence_group.G1.activate", mo::release));
+                if (Sync::canary("sequence_group.join_without_handshake")) return i;  // planted bug
+                Sync::asymmetric_fence_heavy(at("sequence_group.G2.join_fence", mo::seq_cst));
+                members_[i].seq.set(cursor());
                 return i;
             }
         }
@@ -88,7 +100,8 @@ public:
     [[nodiscard]] sequence<Sync>& at_index(std::size_t index) { return members_[index].seq; }
 
     void leave(std::size_t index) {
-        // release: a later joiner of this slot sees the slot's sequence written before.
+        // release: pairs with the scan's acquire [G1a]: a producer that sees the slot free
+        // has seen what the member did before it left.
         members_[index].state.store(free_slot, at("sequence_group.leave", mo::release));
     }
 
@@ -137,8 +150,10 @@ public:
     void attach(sequence_group<Sync>& group) noexcept { group_ = &group; }
 
     /// The slowest gating consumer's count, or `fallback` (the producer's own position:
-    /// nothing gates it) when there is none.
+    /// nothing gates it) when there is none. Takes the light asymmetric fence [G2a] first,
+    /// the producers' half of the join handshake (sequence_group).
     [[nodiscard]] std::uint64_t minimum(std::uint64_t fallback) const {
+        Sync::asymmetric_fence_light(at("sequence_group.G2a.scan_fence", mo::seq_cst));
         std::uint64_t lowest = fallback;
         for (std::size_t i = 0; i < count_; ++i) lowest = std::min(lowest, fixed_[i]->get());
         return group_ != nullptr ? group_->minimum(lowest) : lowest;

@@ -66,7 +66,7 @@ public:
     };
 
     /// Waits until something is available at `position` (up to `limit`), or `stop` (the
-    /// consumer's stop position, read with acquire) is at or below `position`.
+    /// consumer's stop position) is at or below `position`.
     template <class StopAtomic>
     waited wait_for(std::uint64_t position, std::uint64_t limit, const StopAtomic& stop,
                     std::uint64_t timeout_ns = no_timeout) const {
@@ -75,8 +75,10 @@ public:
         const wait_result r = ring_->consumer_wait().wait_until(
             [&] {
                 end = available(position, limit);
+                // relaxed: the stop position carries no data; the events are ordered by
+                // [R1a] and [S1a], the wake-up by the wait strategy.
                 return end > position ||
-                       stop.load(at("sequence_barrier.stop_poll", mo::acquire)) <= position;
+                       stop.load(at("sequence_barrier.stop_poll", mo::relaxed)) <= position;
             },
             timeout_ns);
         return {r, end};

@@ -11,6 +11,9 @@
 //
 // Invariant (W1): for every claim [begin, end), end - capacity <= min(gating) at the time
 // of the claim: the slots it reuses held positions every gating consumer has finished.
+//
+// The claimed count is published with a relaxed store ([C1], a plain store on x86) so that
+// a consumer joining at the cursor can read it (sequence_group's join handshake orders it).
 #pragma once
 
 #include <cstddef>
@@ -36,9 +39,11 @@ public:
 
     /// Claims [begin, begin + n) if that laps nobody; returns begin. Never blocks.
     [[nodiscard]] std::optional<std::uint64_t> try_claim(std::size_t n) {
-        const std::uint64_t begin = next_.get();
+        const std::uint64_t begin = next_;
         if (!has_room(begin + n)) return std::nullopt;
-        next_.set(begin + n);
+        next_ = begin + n;
+        // relaxed: a position for joiners; the join handshake's fences order it [C1].
+        claimed_.store(next_, at("single_producer_sequencer.C1.claim", mo::relaxed));
         return begin;
     }
 
@@ -46,7 +51,7 @@ public:
     /// minimum only when the cache says it would.
     [[nodiscard]] bool has_room(std::uint64_t end) {
         if (end <= cached_gating_ + capacity_) return true;
-        cached_gating_ = gating_.minimum(next_.get());
+        cached_gating_ = gating_.minimum(next_);
         if (Sync::canary("single_producer_sequencer.wrap_check_off_by_one")) {
             // Planted bug: lets the producer reuse the slot the slowest consumer is reading.
             return end <= cached_gating_ + capacity_ + 1;
@@ -54,14 +59,19 @@ public:
         return end <= cached_gating_ + capacity_;
     }
 
-    /// The end of everything claimed so far (the next position to claim).
-    [[nodiscard]] std::uint64_t claimed() const noexcept { return next_.get(); }
+    /// The end of everything claimed so far (the next position to claim), from any thread.
+    [[nodiscard]] std::uint64_t claimed() const {
+        // relaxed: see [C1].
+        return claimed_.load(at("single_producer_sequencer.C1a.claimed", mo::relaxed));
+    }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
 private:
     const std::uint64_t capacity_;
-    typename Sync::counter next_;  // written by the producer only; a counter so others may read it
+    std::uint64_t next_ = 0;  // the producer's own copy of claimed_
     std::uint64_t cached_gating_ = 0;
+    alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> claimed_{0};
+    alignas(false_sharing_bytes) char tail_pad_[1]{};
     gating_set<Sync> gating_;
 };
 

@@ -21,13 +21,27 @@
 //   timeout_blocking_wait
 //                       blocking_wait whose waits return timed_out after a default timeout.
 //
+// Synchronisation edges of the alert flag (every strategy):
+//   [A1]  alerter:   flag_.store(1) release  publishes what the alerter wrote before alert()
+//   [A1a] waiter:    flag_.load() acquire    pairs with [A1]: a wait that returns `alerted`
+//                                            sees it
+//   [A2]  clearer:   flag_.store(0) relaxed  publishes nothing: a wait that reads the cleared
+//                                            flag goes on waiting for ready(), whose own edges
+//                                            order the data it then reads
+//
 // Synchronisation edges of blocking_wait (the sites' labels say W1..W5):
 //   [W1]  waiter:    waiters_.fetch_add      announces the waiter (a read-modify-write)
 //   [W2]  waiter:    heavy fence             orders [W1] before the waiter's re-check of ready()
 //   [W3]  publisher: light fence             orders the publication before the read [W4]
 //   [W4]  publisher: waiters_.load           sees [W1] unless the waiter will see the data
 //   [W5]  publisher: epoch_.fetch_add        changes the futex word before the wake, so a
-//                                            waiter that read the old epoch never sleeps
+//                                            waiter that read the old epoch never sleeps;
+//                                            release, with [W5a] acquire in the waiter: a
+//                                            waiter that reads the new epoch also sees the
+//                                            publication, else it would re-check a stale
+//                                            ready() and sleep on the new epoch, after the
+//                                            only wake ([W3] is no release fence: it is a
+//                                            compiler barrier that pairs only with [W2])
 // [W2] and [W3] are the two halves of a store-buffering (Dekker) pattern: by the fence-fence
 // rule, either the waiter's re-check sees the publication or the publisher sees the waiter.
 // They are an asymmetric pair (sync seam): the publisher's half is a compiler barrier, and
@@ -70,7 +84,8 @@ template <class Sync>
 class alert_flag {
 public:
     void raise() noexcept { flag_.store(1, at("wait.A1.raise", mo::release)); }
-    void clear() noexcept { flag_.store(0, at("wait.A2.clear", mo::release)); }
+    // relaxed: clearing publishes nothing ([A2] in the header).
+    void clear() noexcept { flag_.store(0, at("wait.A2.clear", mo::relaxed)); }
     [[nodiscard]] bool raised() const noexcept {
         return flag_.load(at("wait.A1a.poll", mo::acquire)) != 0;
     }
@@ -319,6 +334,8 @@ private:
             if (Sync::canary("blocking_wait.sleep_without_recheck")) {
                 // Planted bug: sleeps on whatever epoch it reads now, after the re-check,
                 // so a wake between the re-check and the read is lost.
+                // mo-justified: planted-bug code; it runs only with the canary on, whose
+                // lost wake-up does not depend on this order.
                 const std::int32_t late = epoch_.load(at("blocking_wait.canary_epoch", mo::acquire));
                 (void)Sync::futex_wait(epoch_, late, remaining);
                 continue;

@@ -8,6 +8,11 @@
 //
 // Plain data (cell<T>) is a plain T guarded by an rl::var<int>: every access of the T is
 // reported to Relacy as an access of the guard, so races on any T, of any size, are seen.
+//
+// Relacy has no asymmetric fence: relacy_asymmetric_fences models the pair on Relacy's
+// vector clocks, with the guarantees of membarrier and a compiler barrier and no more.
+// Its state, and the clock's, belong to one execution: the model-check harness calls
+// iteration_begin() at the start of every Relacy iteration.
 #pragma once
 
 #include <algorithm>
@@ -168,6 +173,97 @@ private:
     std::uint64_t value_ = 0;
 };
 
+/// The asymmetric fence pair (native: a compiler barrier on the hot side, membarrier on the
+/// cold side), modelled as what it guarantees and no more. A heavy fence H is a full fence
+/// in its own thread that also forces a full fence into every other thread at that instant;
+/// the light fence L only stops the compiler from moving accesses across that instant. So:
+///   L before H: everything L's thread did before L happens before what follows H;
+///   H before L: everything H's thread did before H happens before what follows L;
+/// and L is neither a release nor an acquire fence for anything else (modelling it as a
+/// seq_cst thread fence would make a relaxed store after L a release, and hide every order
+/// that matters on hardware where a compiler barrier orders nothing).
+/// Relacy's vector clocks carry it: L records its thread's clock and joins the heavy
+/// fences' clock; H is a seq_cst fence that joins every thread's clock at its last L and
+/// adds the result to the heavy fences' clock.
+class relacy_asymmetric_fences {
+public:
+    static constexpr rl::thread_id_t max_threads = 16;
+
+    static void reset() noexcept { std::memset(&state_, 0, sizeof state_); }
+
+    /// `paired`: false for a mutant, which leaves a compiler barrier that pairs with nothing.
+    static void light(bool paired, const rl::debug_info& info) {
+        rl::context& c = rl::ctx();
+        c.sched();
+        if (c.collecting_history()) {
+            c.exec_log_msg(info, paired ? "asymmetric fence (light)"
+                                        : "asymmetric fence (light, MUTATED: pairs with nothing)");
+        }
+        if (!paired) return;
+        rl::thread_info_base& self = current(c, info);
+        const rl::thread_id_t n = c.get_thread_count();
+        for (rl::thread_id_t i = 0; i < n; ++i) state_.light[self.index_][i] = self.acq_rel_order_[i];
+        for (rl::thread_id_t i = 0; i < n; ++i) {
+            self.acq_rel_order_[i] = std::max(self.acq_rel_order_[i], state_.heavy[i]);
+        }
+    }
+
+    /// `order`: seq_cst pairs with the light fences; a weaker (mutated) order is that plain
+    /// thread fence alone, or nothing when relaxed.
+    static void heavy(std::memory_order order, const rl::debug_info& info) {
+        if (order != std::memory_order_seq_cst) {
+            rl::context& c = rl::ctx();
+            c.sched();
+            if (c.collecting_history()) {
+                c.exec_log_msg(info, "asymmetric fence (heavy, MUTATED: pairs with nothing)");
+            }
+            if (order != std::memory_order_relaxed) rl::atomic_thread_fence(to_rl(order), info);
+            return;
+        }
+        rl::atomic_thread_fence(rl::mo_seq_cst, info);  // a scheduling point, then the fence
+        rl::context& c = rl::ctx();
+        if (c.collecting_history()) c.exec_log_msg(info, "asymmetric fence (heavy)");
+        rl::thread_info_base& self = current(c, info);
+        const rl::thread_id_t n = c.get_thread_count();
+        for (rl::thread_id_t t = 0; t < n; ++t) {
+            if (t == self.index_) continue;
+            for (rl::thread_id_t i = 0; i < n; ++i) {
+                self.acq_rel_order_[i] = std::max(self.acq_rel_order_[i], state_.light[t][i]);
+            }
+        }
+        for (rl::thread_id_t i = 0; i < n; ++i) {
+            state_.heavy[i] = std::max(state_.heavy[i], self.acq_rel_order_[i]);
+        }
+    }
+
+private:
+    struct state {
+        rl::timestamp_t light[max_threads][max_threads];  // each thread's clock at its last L
+        rl::timestamp_t heavy[max_threads];               // the join of the clocks at every H
+    };
+
+    /// The running thread, after checking that the state belongs to this execution: a
+    /// thread's own clock only grows within an iteration, so a recorded value above it is
+    /// left over from an earlier one (a suite that does not go through the harness).
+    static rl::thread_info_base& current(rl::context& c, const rl::debug_info& info) {
+        rl::thread_info_base& self = *c.threadx_;
+        if (c.get_thread_count() > max_threads) {
+            c.fail_test("relacy backend: more threads than relacy_asymmetric_fences::max_threads",
+                        rl::test_result_user_assert_failed, info);
+        }
+        if (state_.light[self.index_][self.index_] > self.own_acq_rel_order_ ||
+            state_.heavy[self.index_] > self.own_acq_rel_order_) {
+            c.fail_test(
+                "relacy backend: asymmetric fence state from an earlier iteration; run the "
+                "suite through ringlab::model::make_suite, which resets it",
+                rl::test_result_user_assert_failed, info);
+        }
+        return self;
+    }
+
+    static inline state state_;  // zero-initialised, as a static
+};
+
 struct relacy {
     static constexpr const char* name = "relacy";
     static constexpr bool is_model = true;
@@ -183,9 +279,23 @@ struct relacy {
         const std::memory_order o = model_control::effective(s, access::fence);
         if (o != std::memory_order_relaxed) rl::atomic_thread_fence(to_rl(o), rl_info(s.loc));
     }
-    /// Both halves of an asymmetric fence are modelled as the seq_cst fences they stand for.
-    static void asymmetric_fence_light(mo_site s) { fence(s); }
-    static void asymmetric_fence_heavy(mo_site s) { fence(s); }
+    /// The asymmetric pair orders its two halves like two seq_cst fences and orders nothing
+    /// else: see relacy_asymmetric_fences. A mutant of either half drops the pairing.
+    static void asymmetric_fence_light(mo_site s) {
+        const std::memory_order o = model_control::effective(s, access::fence);
+        relacy_asymmetric_fences::light(o == std::memory_order_seq_cst, rl_info(s.loc));
+    }
+    static void asymmetric_fence_heavy(mo_site s) {
+        const std::memory_order o = model_control::effective(s, access::fence);
+        relacy_asymmetric_fences::heavy(o, rl_info(s.loc));
+    }
+
+    /// Resets the backend's per-execution state; the model-check harness calls it at the
+    /// start of every Relacy iteration, so that an iteration replays alone (initial_state).
+    static void iteration_begin() noexcept {
+        clock_ns_ = 0;
+        relacy_asymmetric_fences::reset();
+    }
 
     static void pause(std::source_location loc = std::source_location::current()) {
         rl::yield(1, rl_info(loc));
