@@ -35,8 +35,9 @@ std::uint32_t scheduler::object_id(std::uint32_t& slot) noexcept {
     return slot;
 }
 
-void scheduler::atomic_done(sync::sim_atomic_meta& meta, sync::sim_op op,
-                            std::memory_order order, std::uint64_t value) {
+void scheduler::atomic_done(sync::sim_atomic_meta& meta, sync::sim_op op, std::memory_order order,
+                            std::uint64_t value) {
+    if (checking_) return;
     logical_thread& t = *current_;
     const std::uint32_t id = object_id(meta.object_id);
     if (running_ && current_ != &main_) {
@@ -46,8 +47,7 @@ void scheduler::atomic_done(sync::sim_atomic_meta& meta, sync::sim_op op,
             result.trace.back().object = id;
         }
     }
-    const bool reads = op == sync::sim_op::load || op == sync::sim_op::rmw ||
-                       op == sync::sim_op::cas_fail;
+    const bool reads = op == sync::sim_op::load || op == sync::sim_op::rmw || op == sync::sim_op::cas_fail;
     const bool writes = op == sync::sim_op::store || op == sync::sim_op::rmw;
     if (reads) {
         join_into(sync::has_acquire(order) ? t.clock : t.pending_acquire, meta.released);
@@ -64,6 +64,7 @@ void scheduler::atomic_done(sync::sim_atomic_meta& meta, sync::sim_op op,
 }
 
 void scheduler::fence_done(std::memory_order order) {
+    if (checking_) return;
     logical_thread& t = *current_;
     if (sync::has_acquire(order)) join_into(t.clock, t.pending_acquire);
     if (sync::has_release(order)) {
@@ -72,8 +73,24 @@ void scheduler::fence_done(std::memory_order order) {
     }
 }
 
-void scheduler::cell_access(sync::sim_cell_meta& meta, bool is_write,
-                            const std::source_location& loc) {
+void scheduler::heavy_fence_done() {
+    // membarrier: every other thread executes a full barrier where it stands, so what each
+    // did before is ordered before what the caller does next, and what the caller did
+    // before is ordered before what each does next.
+    logical_thread& me = *current_;
+    for (auto& t : threads_) {
+        if (t.get() != &me) join_into(me.clock, t->clock);
+    }
+    if (&me != &main_) join_into(me.clock, main_.clock);
+    tick(me);
+    for (auto& t : threads_) {
+        if (t.get() != &me) join_into(t->clock, me.clock);
+    }
+    if (&me != &main_) join_into(main_.clock, me.clock);
+}
+
+void scheduler::cell_access(sync::sim_cell_meta& meta, bool is_write, const std::source_location& loc) {
+    if (checking_) return;
     logical_thread& t = *current_;
     const std::uint32_t me = t.id;
     const std::uint32_t id = object_id(meta.object_id);
@@ -84,10 +101,9 @@ void scheduler::cell_access(sync::sim_cell_meta& meta, bool is_write,
         const std::uint32_t w = meta.writer - 1;
         if (w != me && t.clock.tick[w] < meta.write_tick) {
             fail(verdict::correctness,
-                 "data race on cell #" + std::to_string(id) + ": " + (is_write ? "write" : "read") +
-                     " by '" + t.name + "' at " + short_where(loc) +
-                     " is not ordered after the write by '" + name_of(w) + "' at " +
-                     short_where(meta.write_loc),
+                 "data race on cell #" + std::to_string(id) + ": " + (is_write ? "write" : "read") + " by '" +
+                     t.name + "' at " + short_where(loc) + " is not ordered after the write by '" +
+                     name_of(w) + "' at " + short_where(meta.write_loc),
                  &loc);
         }
     }
@@ -96,9 +112,8 @@ void scheduler::cell_access(sync::sim_cell_meta& meta, bool is_write,
             if (u == me || meta.reads.tick[u] == 0) continue;
             if (t.clock.tick[u] < meta.reads.tick[u]) {
                 fail(verdict::correctness,
-                     "data race on cell #" + std::to_string(id) + ": write by '" + t.name +
-                         "' at " + short_where(loc) + " is not ordered after a read by '" +
-                         name_of(u) + "'",
+                     "data race on cell #" + std::to_string(id) + ": write by '" + t.name + "' at " +
+                         short_where(loc) + " is not ordered after a read by '" + name_of(u) + "'",
                      &loc);
             }
         }

@@ -18,6 +18,9 @@ void atomic_done(sim_atomic_meta& meta, sim_op op, std::memory_order order, std:
 void fence_done(std::memory_order order) {
     if (scheduler* s = scheduler::active) s->fence_done(order);
 }
+void heavy_fence_done() {
+    if (scheduler* s = scheduler::active) s->heavy_fence_done();
+}
 void cell_access(sim_cell_meta& meta, bool is_write, const std::source_location& loc) {
     if (scheduler* s = scheduler::active) s->cell_access(meta, is_write, loc);
 }
@@ -63,7 +66,9 @@ std::uint64_t run_context::knob_pick(const char* name, std::initializer_list<std
 }
 
 bool run_context::knob_flag(const char* name, std::uint64_t numerator, std::uint64_t denominator) {
-    return sched_.draw_knob(name, 0, denominator - 1) < numerator;
+    const bool v = sched_.draw_knob(name, 0, denominator - 1) < numerator;
+    sched_.result.knobs.back() = std::string(name) + "=" + (v ? "1" : "0");
+    return v;
 }
 
 std::uint32_t run_context::spawn(std::string name, std::function<void()> body) {
@@ -72,6 +77,9 @@ std::uint32_t run_context::spawn(std::string name, std::function<void()> body) {
 
 bool run_context::run() { return sched_.run(); }
 void run_context::join(std::uint32_t id) { sched_.join(id); }
+void run_context::invariant(std::string name, std::function<bool()> holds) {
+    sched_.add_invariant(std::move(name), std::move(holds));
+}
 
 void run_context::check(bool ok, const char* what, std::source_location loc) {
     if (!ok) fail_check(what, loc);

@@ -66,10 +66,14 @@ std::string where(const std::source_location& loc) {
 
 const char* to_string(verdict v) noexcept {
     switch (v) {
-    case verdict::pass: return "pass";
-    case verdict::correctness: return "correctness";
-    case verdict::liveness: return "liveness";
-    case verdict::crash: return "crash";
+        case verdict::pass:
+            return "pass";
+        case verdict::correctness:
+            return "correctness";
+        case verdict::liveness:
+            return "liveness";
+        case verdict::crash:
+            return "crash";
     }
     return "?";
 }
@@ -100,11 +104,9 @@ void fiber_entry(bctx::transfer_t t) {
     try {
         me->body();
     } catch (const std::exception& e) {
-        s.fail(verdict::crash, "uncaught exception in thread '" + me->name + "': " + e.what(),
-               &me->last_loc);
+        s.fail(verdict::crash, "uncaught exception in thread '" + me->name + "': " + e.what(), &me->last_loc);
     } catch (...) {
-        s.fail(verdict::crash, "uncaught non-standard exception in thread '" + me->name + "'",
-               &me->last_loc);
+        s.fail(verdict::crash, "uncaught non-standard exception in thread '" + me->name + "'", &me->last_loc);
     }
     s.finish_current();
 }
@@ -131,8 +133,8 @@ std::uint64_t scheduler::draw_knob(const char* name, std::uint64_t lo, std::uint
 
 std::uint32_t scheduler::spawn(std::string name, std::function<void()> body) {
     if (threads_.size() + 1 >= static_cast<std::size_t>(sync::sim_max_threads)) {
-        fail(verdict::crash, "spawn: more than " + std::to_string(sync::sim_max_threads - 1) +
-                                 " logical threads", nullptr);
+        fail(verdict::crash,
+             "spawn: more than " + std::to_string(sync::sim_max_threads - 1) + " logical threads", nullptr);
     }
     auto t = std::make_unique<logical_thread>();
     t->id = static_cast<std::uint32_t>(threads_.size() + 1);
@@ -172,6 +174,12 @@ bool scheduler::run() {
         asan_after_switch(&main_, nullptr);
     }
     running_ = false;
+    if (result.kind == verdict::pass && !invariants_.empty()) {
+        try {
+            check_invariants(std::source_location::current());
+        } catch (const run_aborted&) {
+        }
+    }
     for (const auto& t : threads_) {
         for (int i = 0; i < sync::sim_max_threads; ++i) {
             main_.clock.tick[i] = std::max(main_.clock.tick[i], t->clock.tick[i]);
@@ -220,8 +228,27 @@ void scheduler::record_step(sync::sim_op op, const char* label, const std::sourc
     }
 }
 
+void scheduler::add_invariant(std::string name, std::function<bool()> holds) {
+    invariants_.emplace_back(std::move(name), std::move(holds));
+}
+
+void scheduler::check_invariants(const std::source_location& loc) {
+    checking_ = true;
+    for (const auto& [name, holds] : invariants_) {
+        if (!holds()) {
+            checking_ = false;
+            fail(verdict::correctness,
+                 "invariant '" + name + "' broken after step " + std::to_string(step_) + " (by '" +
+                     current_->name + "', now before " + current_->last_label + ")",
+                 &loc);
+        }
+    }
+    checking_ = false;
+}
+
 void scheduler::point(sync::sim_op op, const char* label, const std::source_location& loc) {
-    if (!running_ || current_ == &main_) return;  // setup and teardown run unscheduled
+    if (checking_ || !running_ || current_ == &main_) return;  // setup and teardown run unscheduled
+    if (!invariants_.empty()) check_invariants(loc);
     ++step_;
     now_ns_ += opt_.step_ns;
     current_->last_label = label;
@@ -334,8 +361,7 @@ void scheduler::reschedule_forever() {
         } else if (!timers_.empty()) {
             advance_to_next_timer();
         } else {
-            fail(verdict::liveness, "deadlock: every live thread is blocked\n" + blocked_report(),
-                 nullptr);
+            fail(verdict::liveness, "deadlock: every live thread is blocked\n" + blocked_report(), nullptr);
         }
     }
 }
@@ -404,8 +430,7 @@ std::string scheduler::blocked_report() const {
 
 sync::futex_status scheduler::futex_block(const void* word, std::uint64_t timeout_ns) {
     if (current_ == &main_) {
-        fail(verdict::crash, "a futex wait in the workload's main context would never wake",
-             nullptr);
+        fail(verdict::crash, "a futex wait in the workload's main context would never wake", nullptr);
     }
     logical_thread* me = current_;
     me->futex = word;

@@ -32,10 +32,14 @@ enum class verdict : std::uint8_t { pass, correctness, liveness, crash };
 /// Process exit codes that tell the verdicts apart (0: every run passed; 2: usage).
 [[nodiscard]] constexpr int exit_code(verdict v) noexcept {
     switch (v) {
-    case verdict::pass: return 0;
-    case verdict::correctness: return 10;
-    case verdict::liveness: return 11;
-    case verdict::crash: return 12;
+        case verdict::pass:
+            return 0;
+        case verdict::correctness:
+            return 10;
+        case verdict::liveness:
+            return 11;
+        case verdict::crash:
+            return 12;
     }
     return 12;
 }
@@ -92,7 +96,7 @@ struct run_result {
     std::vector<std::string> knobs;        // "name=value", in draw order
     std::vector<std::string> faults;       // the faults this seed turned on
     std::vector<std::string> thread_names;
-    std::vector<trace_step> trace;         // with run_options::record_trace
+    std::vector<trace_step> trace;  // with run_options::record_trace
 };
 
 class scheduler;
@@ -118,14 +122,19 @@ public:
     void join(std::uint32_t id);
 
     /// A correctness check. In a logical thread a failure ends the run at once.
-    void check(bool ok, const char* what,
-               std::source_location loc = std::source_location::current());
+    void check(bool ok, const char* what, std::source_location loc = std::source_location::current());
     /// Same, with a message built only on failure.
     template <class Message>
-    void check_that(bool ok, Message&& message,
-                    std::source_location loc = std::source_location::current()) {
+    void check_that(bool ok, Message&& message, std::source_location loc = std::source_location::current()) {
         if (!ok) fail_check(std::string(message()), loc);
     }
+
+    /// An invariant, checked between every two steps of the run (and once more at its
+    /// end): `holds` reads the shared state without taking part in the schedule (its sim
+    /// operations are plain reads, outside happens-before) and must not block or write.
+    /// A false result ends the run as a correctness failure naming the invariant and the
+    /// thread whose step broke it.
+    void invariant(std::string name, std::function<bool()> holds);
 
     /// A PCT hint: about how many steps this run takes.
     void expect_steps(std::uint64_t steps) noexcept;

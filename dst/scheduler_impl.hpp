@@ -52,14 +52,14 @@ struct logical_thread {
     sync::sim_vclock fence_release;    // clock at the last release fence
     sync::sim_vclock pending_acquire;  // clocks read by relaxed loads, for acquire fences
 
-    const void* futex = nullptr;       // the futex word it sleeps on
-    std::uint32_t joining = 0;         // the thread it waits for in join(), 0: none
+    const void* futex = nullptr;  // the futex word it sleeps on
+    std::uint32_t joining = 0;    // the thread it waits for in join(), 0: none
     bool timed = false;
     std::uint64_t timer_at_ns = 0;
     sync::futex_status wake_status = sync::futex_status::woken;
-    std::uint64_t stalled_until = 0;   // fault: not scheduled before this step
+    std::uint64_t stalled_until = 0;  // fault: not scheduled before this step
 
-    std::int64_t priority = 0;         // PCT
+    std::int64_t priority = 0;  // PCT
 
     // AddressSanitizer's view of this fiber (unused without ASan).
     void* asan_fake_stack = nullptr;
@@ -71,14 +71,14 @@ struct logical_thread {
 
 struct fault_plan {
     bool stalls = false;
-    std::uint64_t stall_one_in = 0;    // per step
+    std::uint64_t stall_one_in = 0;  // per step
     std::uint64_t stall_steps_max = 0;
-    bool spurious_wakes = false;       // a timed or untimed futex wait returns early
+    bool spurious_wakes = false;  // a timed or untimed futex wait returns early
     std::uint64_t spurious_one_in = 0;
-    bool late_wakes = false;           // a woken thread stays parked a few more steps
+    bool late_wakes = false;  // a woken thread stays parked a few more steps
     bool weak_cas = false;
     std::uint64_t weak_cas_one_in = 0;
-    bool crash = false;                // only for workloads that allow_crashes()
+    bool crash = false;  // only for workloads that allow_crashes()
     std::uint64_t crash_step = 0;
 };
 
@@ -98,6 +98,7 @@ public:
     std::uint32_t spawn(std::string name, std::function<void()> body);
     bool run();
     void join(std::uint32_t id);
+    void add_invariant(std::string name, std::function<bool()> holds);
     void expect_steps(std::uint64_t steps) noexcept { horizon_ = steps; }
     void allow_crashes() noexcept { crashes_allowed_ = true; }
     [[nodiscard]] bool crashed(std::uint32_t id) const noexcept;
@@ -116,6 +117,7 @@ public:
     void atomic_done(sync::sim_atomic_meta& meta, sync::sim_op op, std::memory_order order,
                      std::uint64_t value);
     void fence_done(std::memory_order order);
+    void heavy_fence_done();
     void cell_access(sync::sim_cell_meta& meta, bool is_write, const std::source_location& loc);
     sync::futex_status futex_block(const void* word, std::uint64_t timeout_ns);
     int futex_wake(const void* word, int count);
@@ -140,6 +142,8 @@ private:
     [[noreturn]] void reschedule_forever();
     [[nodiscard]] std::string blocked_report() const;
     void record_step(sync::sim_op op, const char* label, const std::source_location& loc);
+
+    void check_invariants(const std::source_location& loc);
 
     // strategy.cpp
     void strategy_init();
@@ -166,11 +170,15 @@ private:
 
     logical_thread main_;
     std::vector<std::unique_ptr<logical_thread>> threads_;  // index = id - 1
-    std::vector<std::uint32_t> runnable_;                    // ids, in id order
+    std::vector<std::uint32_t> runnable_;                   // ids, in id order
     logical_thread* current_ = nullptr;
     std::uint32_t live_ = 0;
     bool running_ = false;
     bool crashes_allowed_ = false;
+    // Invariants, checked between every two steps; while one runs, the sim backend's
+    // operations are plain reads (no scheduling point, no happens-before, no hash).
+    std::vector<std::pair<std::string, std::function<bool()>>> invariants_;
+    bool checking_ = false;
 
     std::uint64_t step_ = 0;
     std::uint64_t last_write_step_ = 0;
@@ -179,9 +187,9 @@ private:
     std::uint64_t hash_ = 0xcbf29ce484222325ULL;
     std::uint32_t next_object_id_ = 1;
 
-    using timer = std::pair<std::uint64_t, std::uint32_t>;  // (deadline or step, thread id)
-    std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;   // virtual ns
-    std::priority_queue<timer, std::vector<timer>, std::greater<>> stalls_;   // steps
+    using timer = std::pair<std::uint64_t, std::uint32_t>;                   // (deadline or step, thread id)
+    std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;  // virtual ns
+    std::priority_queue<timer, std::vector<timer>, std::greater<>> stalls_;  // steps
 
     // strategy state
     std::vector<std::uint64_t> pct_change_steps_;

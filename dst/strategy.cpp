@@ -4,7 +4,7 @@
 //   pct               probabilistic concurrency testing (Burckhardt et al., ASPLOS'10): random
 //                     distinct priorities, the highest runnable thread runs, and at d-1
 //                     random steps the running thread drops below everyone. A thread that
-//                     spins (pause/yield) also drops, so spin-waits cannot starve the run.
+//                     spins (pause/yield/clock read) also drops, so spin-waits cannot starve the run.
 //   preemption_bound  runs the current thread until it blocks or spins, preempting it at
 //                     random steps at most `preemption_bound` times per run.
 //   forced            (replay) the recorded switches, else the current thread, else the
@@ -17,9 +17,12 @@ namespace ringlab::dst {
 
 const char* to_string(strategy_kind k) noexcept {
     switch (k) {
-    case strategy_kind::random_walk: return "random";
-    case strategy_kind::pct: return "pct";
-    case strategy_kind::preemption_bound: return "pb";
+        case strategy_kind::random_walk:
+            return "random";
+        case strategy_kind::pct:
+            return "pct";
+        case strategy_kind::preemption_bound:
+            return "pb";
     }
     return "?";
 }
@@ -55,12 +58,12 @@ logical_thread* scheduler::choose(sync::sim_op op, bool current_can_run) {
     if (runnable_.empty()) return nullptr;
     if (opt_.forced) return choose_forced(current_can_run);
     switch (opt_.strategy) {
-    case strategy_kind::random_walk:
-        return threads_[runnable_[sched_rng_.below(runnable_.size())] - 1].get();
-    case strategy_kind::pct:
-        return choose_pct(op, current_can_run);
-    case strategy_kind::preemption_bound:
-        return choose_bounded(op, current_can_run);
+        case strategy_kind::random_walk:
+            return threads_[runnable_[sched_rng_.below(runnable_.size())] - 1].get();
+        case strategy_kind::pct:
+            return choose_pct(op, current_can_run);
+        case strategy_kind::preemption_bound:
+            return choose_bounded(op, current_can_run);
     }
     return lowest_runnable();
 }
@@ -70,8 +73,7 @@ logical_thread* scheduler::choose_forced(bool current_can_run) {
     while (forced_next_ < forced.size() && forced[forced_next_].step < step_) ++forced_next_;
     if (forced_next_ < forced.size() && forced[forced_next_].step == step_) {
         const std::uint32_t id = forced[forced_next_++].thread;
-        if (id >= 1 && id <= threads_.size() &&
-            threads_[id - 1]->state == thread_state::runnable) {
+        if (id >= 1 && id <= threads_.size() && threads_[id - 1]->state == thread_state::runnable) {
             return threads_[id - 1].get();
         }
     }
@@ -81,9 +83,10 @@ logical_thread* scheduler::choose_forced(bool current_can_run) {
 
 logical_thread* scheduler::choose_pct(sync::sim_op op, bool current_can_run) {
     if (current_ != &main_) {
-        bool demote = op == sync::sim_op::pause || op == sync::sim_op::yield;
-        while (pct_next_change_ < pct_change_steps_.size() &&
-               pct_change_steps_[pct_next_change_] <= step_) {
+        // A clock read is a waiting loop too (a timed wait that timed out and goes round).
+        bool demote = op == sync::sim_op::pause || op == sync::sim_op::yield || op == sync::sim_op::now ||
+                      op == sync::sim_op::sleep;
+        while (pct_next_change_ < pct_change_steps_.size() && pct_change_steps_[pct_next_change_] <= step_) {
             ++pct_next_change_;
             demote = true;
         }

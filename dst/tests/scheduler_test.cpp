@@ -28,7 +28,8 @@ const workload_spec& spsc() {
 
 TEST(dst_scheduler, the_same_seed_gives_the_same_trace_hash) {
     for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-        for (const auto k : {strategy_kind::random_walk, strategy_kind::pct, strategy_kind::preemption_bound}) {
+        for (const auto k :
+             {strategy_kind::random_walk, strategy_kind::pct, strategy_kind::preemption_bound}) {
             const run_result a = run_once(spsc().body, with_seed(seed, k));
             const run_result b = run_once(spsc().body, with_seed(seed, k));
             ASSERT_EQ(a.kind, verdict::pass) << a.message;
@@ -133,7 +134,8 @@ run_result message_passing(std::memory_order store_order, std::memory_order load
                 flag->store(1, sync::mo_site{store_order, "test.mp.flag", std::source_location::current()});
             });
             ctx.spawn("reader", [=] {
-                while (flag->load(sync::mo_site{load_order, "test.mp.poll", std::source_location::current()}) == 0) {
+                while (flag->load(
+                           sync::mo_site{load_order, "test.mp.poll", std::source_location::current()}) == 0) {
                     sim::pause();
                 }
                 if (fences) sim::fence(at("test.mp.acquire_fence", mo::acquire));
@@ -159,7 +161,8 @@ TEST(dst_happens_before, fences_order_relaxed_accesses) {
 }
 
 TEST(dst_happens_before, a_relaxed_flag_is_a_data_race) {
-    for (const auto& [store, load] : {std::pair{mo::relaxed, mo::acquire}, std::pair{mo::release, mo::relaxed}}) {
+    for (const auto& [store, load] :
+         {std::pair{mo::relaxed, mo::acquire}, std::pair{mo::release, mo::relaxed}}) {
         const run_result r = message_passing(store, load, false, 1);
         EXPECT_EQ(r.kind, verdict::correctness);
         EXPECT_NE(r.message.find("data race"), std::string::npos) << r.message;
@@ -253,6 +256,63 @@ TEST(dst_faults, a_crashed_thread_never_runs_again) {
         }
     }
     EXPECT_GT(crashed_runs, 10);
+}
+
+TEST(dst_invariants, a_broken_invariant_fails_at_the_step_that_broke_it) {
+    // Two threads move a token between two counters; the invariant is that their sum is
+    // one. The correct move keeps it (an exchange); the broken one has a window.
+    for (const bool broken : {false, true}) {
+        bool failed = false;
+        for (std::uint64_t seed = 1; seed <= 50 && !failed; ++seed) {
+            const run_result r = run_once(
+                [&](run_context& ctx) {
+                    sim::atomic<int> a(1);
+                    sim::atomic<int> b(0);
+                    ctx.invariant("a + b == 1", [&] {
+                        return a.load(at("test.inv.a", mo::relaxed)) +
+                                   b.load(at("test.inv.b", mo::relaxed)) ==
+                               1;
+                    });
+                    ctx.spawn("mover", [&] {
+                        for (int i = 0; i < 3; ++i) {
+                            if (broken) {
+                                a.store(0, at("test.inv.a0", mo::relaxed));
+                                b.store(1, at("test.inv.b1", mo::relaxed));
+                                b.store(0, at("test.inv.b0", mo::relaxed));
+                                a.store(1, at("test.inv.a1", mo::relaxed));
+                            } else {
+                                sim::pause();
+                            }
+                        }
+                    });
+                    ctx.spawn("bystander", [] { sim::pause(); });
+                    ctx.run();
+                },
+                with_seed(seed));
+            if (r.kind != verdict::pass) {
+                failed = true;
+                EXPECT_EQ(r.kind, verdict::correctness);
+                EXPECT_NE(r.message.find("invariant 'a + b == 1' broken"), std::string::npos) << r.message;
+                EXPECT_NE(r.message.find("mover"), std::string::npos) << r.message;
+            }
+        }
+        EXPECT_EQ(failed, broken);
+    }
+}
+
+TEST(dst_invariants, an_invariant_catches_the_spsc_overfill_canary) {
+    // The spsc_ring workload's backlog invariant: with the off-by-one full check planted,
+    // the first seeds already fail on it (or on the value check that follows).
+    run_request r;
+    r.workload = &spsc();
+    r.canary = "spsc_ring.full_off_by_one";
+    bool invariant_seen = false;
+    for (std::uint64_t seed = 1; seed <= 200 && !invariant_seen; ++seed) {
+        r.seed = seed;
+        const run_result result = execute(r);
+        invariant_seen = result.message.find("invariant 'backlog <= capacity'") != std::string::npos;
+    }
+    EXPECT_TRUE(invariant_seen);
 }
 
 }  // namespace

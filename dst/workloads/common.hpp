@@ -1,7 +1,10 @@
 // dst/workloads/common.hpp: what every workload draws the same way.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "dst/scheduler.hpp"
 #include "ringlab/sync/sim.hpp"
@@ -39,13 +42,37 @@ typename Wait<sim>::config sim_wait_config(run_context& ctx) {
 template <class Fn>
 void with_wait_strategy(run_context& ctx, Fn&& fn) {
     switch (ctx.knob_pick("wait", {0, 1, 2, 3, 3, 3, 4})) {
-    case 0: fn.template operator()<busy_spin_wait>(); break;
-    case 1: fn.template operator()<yielding_wait>(); break;
-    case 2: fn.template operator()<backoff_wait>(); break;
-    case 3: fn.template operator()<blocking_wait>(); break;
-    default: fn.template operator()<timeout_blocking_wait>(); break;
+        case 0:
+            fn.template operator()<busy_spin_wait>();
+            break;
+        case 1:
+            fn.template operator()<yielding_wait>();
+            break;
+        case 2:
+            fn.template operator()<backoff_wait>();
+            break;
+        case 3:
+            fn.template operator()<blocking_wait>();
+            break;
+        default:
+            fn.template operator()<timeout_blocking_wait>();
+            break;
     }
 }
+
+/// An executor (see thread_executor.hpp) whose threads are logical DST threads, so a
+/// disruptor wires and runs under the simulator exactly as it does on real threads.
+class executor {
+public:
+    explicit executor(run_context& ctx) noexcept : ctx_(ctx) {}
+    std::size_t spawn(std::string name, std::function<void()> body) {
+        return ctx_.spawn(std::move(name), std::move(body));
+    }
+    void join(std::size_t id) { ctx_.join(static_cast<std::uint32_t>(id)); }
+
+private:
+    run_context& ctx_;
+};
 
 /// The ways a producer hands over an item, drawn per run.
 enum class push_api : std::uint8_t { try_push, blocking_push, batch, claim };

@@ -27,6 +27,8 @@ void exercise(run_context& ctx) {
     ctx.expect_steps(items * 40);
     ring_t ring(capacity, sim_wait_config<Wait>(ctx), spsc_options{release_every});
 
+    ctx.invariant("backlog <= capacity", [&] { return ring.size_approx() <= capacity; });
+
     ctx.spawn("producer", [&] {
         std::uint64_t next = 0;
         while (next < items) {

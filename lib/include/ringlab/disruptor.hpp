@@ -165,6 +165,9 @@ public:
         s.halt();
         executor.join(s.thread);
         ring_.joiners().leave(s.member);
+        // A producer parked for room may be waiting on this consumer alone: its leaving is
+        // progress (without this wake a blocking producer sleeps for ever).
+        ring_.progress_made();
         s.removed = true;
     }
 

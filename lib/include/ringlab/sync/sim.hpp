@@ -70,6 +70,8 @@ void point(sim_op op, const char* label, const std::source_location& loc);
 /// Happens-before bookkeeping for an atomic access that just ran with `order`.
 void atomic_done(sim_atomic_meta& meta, sim_op op, std::memory_order order, std::uint64_t value);
 void fence_done(std::memory_order order);
+/// Happens-before for an asymmetric heavy fence: a full fence in every thread at once.
+void heavy_fence_done();
 /// Race check and bookkeeping for a plain-data access.
 void cell_access(sim_cell_meta& meta, bool is_write, const std::source_location& loc);
 /// Blocks the running thread on `word` (the caller checked its value) until woken, a
@@ -231,9 +233,22 @@ struct sim {
         sim_hooks::point(sim_op::fence, s.label, s.loc);
         sim_hooks::fence_done(model_control::effective(s, access::fence));
     }
-    /// Both halves of an asymmetric fence are modelled as the seq_cst fences they stand for.
-    static void asymmetric_fence_light(mo_site s) { fence(s); }
-    static void asymmetric_fence_heavy(mo_site s) { fence(s); }
+    /// The light half is a compiler barrier: a scheduling point and no ordering of its own.
+    /// The heavy half (membarrier) acts as a full fence in every other thread at the point
+    /// it has reached, so it orders both ways with everything those threads did and do.
+    /// A mutant that removes the heavy half leaves only the scheduling point.
+    /// (Interleavings here are sequentially consistent, so the store-buffer effects the pair
+    /// exists for are the Relacy backend's to check; here it orders plain data.)
+    static void asymmetric_fence_light(mo_site s) {
+        sim_hooks::point(sim_op::fence, s.label, s.loc);
+        (void)model_control::effective(s, access::fence);
+    }
+    static void asymmetric_fence_heavy(mo_site s) {
+        sim_hooks::point(sim_op::fence, s.label, s.loc);
+        if (model_control::effective(s, access::fence) == std::memory_order_seq_cst) {
+            sim_hooks::heavy_fence_done();
+        }
+    }
 
     static void pause(std::source_location loc = std::source_location::current()) {
         sim_hooks::point(sim_op::pause, "pause", loc);

@@ -1,0 +1,217 @@
+// dst/workloads/disruptor.cpp: the five classic topologies, shutdown that drains, and a
+// consumer that joins and leaves mid-stream.
+//
+//   unicast     P -> A                      1P-1C
+//   pipeline    P -> A -> B -> C            1P-3C
+//   multicast   P -> A, P -> B, P -> C      1P-3C
+//   diamond     P -> A, P -> B, (A,B) -> C  1P-3C
+//   sequencer   P1,P2,P3 -> A               3P-1C (multi-producer)
+//
+// The producers publish position p with the value 3p+1. Every stage checks it sees
+// positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
+// lapped reads a later value). Invariants, checked between every two steps: no stage is
+// ahead of a stage it comes after, no root stage is ahead of the ring, and (one producer)
+// the claimed cursor is never more than a ring ahead of the slowest leaf stage.
+//
+// Shutdown: after the producers finished, `shutdown` drains every stage to the last
+// claimed position; each stage must have seen every event (nothing lost). Optionally a
+// consumer joins at the cursor while the producers run, checks that it sees a gap-free run
+// of positions starting no later than the cursor it joined at, and leaves before the end;
+// the producers must not be gated by it once it left (or they would hang: a liveness
+// failure).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dst/workload.hpp"
+#include "dst/workloads/common.hpp"
+#include "ringlab/disruptor.hpp"
+
+namespace ringlab::dst {
+namespace {
+
+struct event {
+    std::uint64_t value = 0;
+};
+
+constexpr std::uint64_t value_of(std::uint64_t position) { return position * 3 + 1; }
+
+enum class topology : std::uint8_t { unicast, pipeline, multicast, diamond, sequencer };
+
+const char* name_of(topology t) {
+    switch (t) {
+        case topology::unicast:
+            return "unicast";
+        case topology::pipeline:
+            return "pipeline";
+        case topology::multicast:
+            return "multicast";
+        case topology::diamond:
+            return "diamond";
+        case topology::sequencer:
+            return "sequencer";
+    }
+    return "?";
+}
+
+std::vector<stage_spec> stages_of(topology t) {
+    switch (t) {
+        case topology::unicast:
+            return {{"A", {}}};
+        case topology::pipeline:
+            return {{"A", {}}, {"B", {"A"}}, {"C", {"B"}}};
+        case topology::multicast:
+            return {{"A", {}}, {"B", {}}, {"C", {}}};
+        case topology::diamond:
+            return {{"A", {}}, {"B", {}}, {"C", {"A", "B"}}};
+        case topology::sequencer:
+            return {{"A", {}}};
+    }
+    return {};
+}
+
+struct checker {
+    run_context* ctx = nullptr;
+    std::string name;
+    std::uint64_t expected = 0;
+    bool joiner = false;
+    bool started = false;
+    std::uint64_t first = 0;
+
+    void operator()(const event& e, std::uint64_t position, bool) {
+        if (joiner && !started) {
+            started = true;
+            first = position;
+            expected = position;
+        }
+        ctx->check_that(position == expected, [&] {
+            return name + " got position " + std::to_string(position) + ", expected " +
+                   std::to_string(expected);
+        });
+        ctx->check_that(e.value == value_of(position), [&] {
+            return name + " read value " + std::to_string(e.value) + " at position " +
+                   std::to_string(position) + ": the slot was overwritten (lapped) or never published";
+        });
+        ++expected;
+    }
+};
+
+template <class Producer, template <class> class Wait>
+void exercise(run_context& ctx, topology topo, std::size_t producers) {
+    using disruptor_t = disruptor<event, Producer, Wait, sim>;
+    const std::size_t capacity = ctx.knob_pick("capacity", {1, 2, 4, 8});
+    const std::uint64_t events = ctx.knob("events", 0, 24);
+    processor_options options;
+    options.max_batch = ctx.knob("max_batch", 1, 4);
+    const bool with_joiner = ctx.knob_flag("joiner", 1, 3);
+    const std::uint64_t join_at = ctx.knob("join_after_events", 0, events);
+    const std::uint64_t leave_at = ctx.knob("leave_after_events", join_at, events);
+    ctx.expect_steps(events * 60 + 200);
+
+    typename disruptor_t::ring_type::options ring_options{};
+    ring_options.consumer_wait = sim_wait_config<Wait>(ctx);
+    ring_options.producer_wait = ring_options.consumer_wait;
+    disruptor_t d(capacity, ring_options);
+    const std::vector<stage_spec> specs = stages_of(topo);
+    std::vector<checker> handlers(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) handlers[i] = checker{&ctx, specs[i].name};
+    const std::vector<typename disruptor_t::stage_id> ids = d.wire(specs, handlers.data(), options);
+
+    // Invariants over the shared state (plain reads, between every two steps).
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        for (const std::string& up : specs[i].after) {
+            std::size_t j = 0;
+            while (specs[j].name != up) ++j;
+            ctx.invariant(specs[i].name + " never passes " + up,
+                          [&d, a = ids[i], b = ids[j]] { return d.progress(a) <= d.progress(b); });
+        }
+        if (specs[i].after.empty()) {
+            ctx.invariant(specs[i].name + " never passes the ring",
+                          [&d, a = ids[i]] { return d.progress(a) <= d.ring().cursor(); });
+        }
+    }
+    if (producers == 1) {
+        ctx.invariant("the producer never laps the slowest stage", [&d, &ids, &specs, capacity] {
+            std::uint64_t slowest = ~std::uint64_t{0};
+            for (std::size_t i = 0; i < specs.size(); ++i) slowest = std::min(slowest, d.progress(ids[i]));
+            return d.ring().cursor() <= slowest + capacity;
+        });
+    }
+
+    executor exec(ctx);
+    checker joiner{&ctx, "joiner", 0, true};
+    ctx.spawn("driver", [&] {
+        d.start(exec);
+        std::vector<std::uint32_t> threads;
+        for (std::size_t k = 0; k < producers; ++k) {
+            const std::uint64_t share = events / producers + (k < events % producers ? 1 : 0);
+            threads.push_back(ctx.spawn("producer" + std::to_string(k), [&d, share] {
+                for (std::uint64_t i = 0; i < share;) {
+                    // A timed producer wait gives up on a full ring: try again.
+                    const wait_result r = d.ring().publish_event(
+                        [](event& e, std::uint64_t position) { e.value = value_of(position); });
+                    if (r == wait_result::ready) ++i;
+                }
+            }));
+        }
+        if (with_joiner) {
+            while (d.ring().cursor() < join_at) sim::pause();
+            const auto id = d.add_consumer(exec, "joiner", joiner, options);
+            const std::uint64_t joined_at = d.ring().cursor();  // it sees everything claimed from here on
+            ctx.check(id.has_value(), "add_consumer refused a first joiner");
+            while (d.ring().cursor() < leave_at) sim::pause();
+            d.remove_consumer(exec, *id);
+            if (joiner.started) {
+                ctx.check_that(joiner.first <= joined_at, [&] {
+                    return "the joiner started at " + std::to_string(joiner.first) + ", after the cursor " +
+                           std::to_string(joined_at) + " when it had joined: events were skipped";
+                });
+            }
+        }
+        for (const std::uint32_t t : threads) ctx.join(t);
+        const auto report = d.shutdown(exec);
+        ctx.check_that(report.drained && report.final_position == events, [&] {
+            return std::string("shutdown lost ") + std::to_string(report.unprocessed) + " positions of " +
+                   std::to_string(report.final_position);
+        });
+        for (const auto& h : handlers) {
+            ctx.check_that(h.expected == events, [&] {
+                return h.name + " saw " + std::to_string(h.expected) + " of " + std::to_string(events) +
+                       " events";
+            });
+        }
+    });
+    (void)ctx.run();
+}
+
+void workload(run_context& ctx) {
+    const auto topo = static_cast<topology>(ctx.knob("topology", 0, 4));
+    (void)name_of;
+    with_wait_strategy(ctx, [&]<template <class> class Wait>() {
+        if (topo == topology::sequencer) {
+            exercise<multi_producer, Wait>(ctx, topo, 3);
+        } else {
+            exercise<single_producer, Wait>(ctx, topo, 1);
+        }
+    });
+}
+
+const register_workload registration{workload_spec{
+    "disruptor",
+    "unicast, pipeline, multicast, diamond, 3P-1C sequencer; drain on shutdown; a consumer joins and leaves",
+    &workload,
+    {
+        {canary_spec::kind::planted, "sequence_barrier.ignores_dependents",
+         "a stage waits only on the ring, not on the stages it comes after"},
+        {canary_spec::kind::planted, "single_producer_sequencer.wrap_check_off_by_one",
+         "the producer claims one slot past the slowest consumer: it laps it"},
+        {canary_spec::kind::planted, "sequence_group.join_without_handshake",
+         "a joining consumer is not gated before it reads the cursor: the producer can lap it"},
+        {canary_spec::kind::mutant, "ring_buffer.R1.publish",
+         "publishing a slot no longer orders the event's fields before its stamp"},
+    },
+    4000,
+}};
+
+}  // namespace
+}  // namespace ringlab::dst

@@ -1,0 +1,112 @@
+// dst/workloads/wait_strategy.cpp: waiters, a signaller and an alerter on one strategy.
+//
+// A signaller publishes rounds 1..R of a counter (release store, then signal()); 1-3
+// waiters each wait for every round in turn with wait_until(counter >= round). Every
+// waiter must see every round (a lost wake-up leaves one parked for ever: a deadlock,
+// which the scheduler reports as a liveness failure). With `alert`, an alerter writes a
+// reason (plain data) and raises the alert part-way through: each waiter must return
+// `alerted` (or see every round first) and then read the reason without a race, which is
+// what the alert flag's release/acquire pair [A1]/[A1a] promises. With a timeout, a wait
+// that returns `timed_out` must have found the round missing at a virtual time at or past
+// its deadline: virtual time makes that check exact.
+#include <string>
+#include <string_view>
+
+#include "dst/workload.hpp"
+#include "dst/workloads/common.hpp"
+
+namespace ringlab::dst {
+namespace {
+
+template <template <class> class Wait>
+void exercise(run_context& ctx) {
+    using sync::at;
+    namespace mo = sync::mo;
+    const std::uint64_t waiters = ctx.knob("waiters", 1, 3);
+    const std::uint64_t rounds = ctx.knob("rounds", 1, 10);
+    const std::uint64_t gap = ctx.knob("signal_gap_steps", 0, 30);  // lets waiters reach the park
+    const bool alert = ctx.knob_flag("alert", 1, 3);
+    const std::uint64_t alert_after = ctx.knob("alert_after_round", 0, rounds);
+    const std::uint64_t timeout_ns =
+        ctx.knob_flag("timed_waits", 1, 3) ? ctx.knob("timeout_ns", 50, 3000) : no_timeout;
+    ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * gap);
+    auto cfg = sim_wait_config<Wait>(ctx);
+    if constexpr (requires { cfg.blocking; }) {
+        if (ctx.knob_flag("park_at_once", 1, 2)) cfg.blocking = {0, 0};
+    } else if constexpr (requires {
+                             cfg.yield_ns;
+                             cfg.spin_limit;
+                         }) {
+        if constexpr (Wait<sim>::name == std::string_view("blocking")) {
+            if (ctx.knob_flag("park_at_once", 1, 2)) cfg = {0, 0};
+        }
+    }
+    Wait<sim> wait(cfg);
+    sim::atomic<std::uint64_t> published(0);
+    sim::cell<std::uint64_t> reason;
+
+    for (std::uint64_t w = 0; w < waiters; ++w) {
+        ctx.spawn("waiter" + std::to_string(w), [&] {
+            std::uint64_t round = 1;
+            while (round <= rounds) {
+                auto ready = [&] { return published.load(at("test.wait.published", mo::acquire)) >= round; };
+                const std::uint64_t t0 = ctx.now_ns();
+                const wait_result r = wait.wait_until(ready, timeout_ns);
+                if (r == wait_result::ready) {
+                    ctx.check(ready(), "wait returned ready while the round is not published");
+                    ++round;
+                } else if (r == wait_result::alerted) {
+                    ctx.check(alert, "alerted without an alert");
+                    ctx.check(reason.load() == 42,
+                              "alerted, but the reason written before the alert is not seen");
+                    return;
+                } else {
+                    ctx.check(timeout_ns != no_timeout || Wait<sim>::name == std::string("timeout_blocking"),
+                              "an untimed wait timed out");
+                    const std::uint64_t limit = timeout_ns != no_timeout ? timeout_ns : 0;
+                    ctx.check_that(ctx.now_ns() >= t0 + limit, [&] {
+                        return "timed out after " + std::to_string(ctx.now_ns() - t0) + " ns of a " +
+                               std::to_string(limit) + " ns timeout";
+                    });
+                }
+            }
+        });
+    }
+    ctx.spawn("signaller", [&] {
+        for (std::uint64_t round = 1; round <= rounds; ++round) {
+            for (std::uint64_t i = 0; i < gap; ++i) sim::pause();
+            published.store(round, at("test.wait.publish", mo::release));
+            wait.signal();
+            if (alert && round == alert_after) return;
+        }
+    });
+    if (alert) {
+        ctx.spawn("alerter", [&] {
+            reason.store(42);
+            wait.alert();
+        });
+    }
+    (void)ctx.run();
+}
+
+void workload(run_context& ctx) {
+    with_wait_strategy(ctx, [&]<template <class> class Wait>() { exercise<Wait>(ctx); });
+}
+
+const register_workload registration{workload_spec{
+    "wait_strategy",
+    "1-3 waiters, a signaller, an alerter; every strategy, timed and untimed waits",
+    &workload,
+    {
+        {canary_spec::kind::planted, "blocking_wait.sleep_without_recheck",
+         "a waiter reads the futex word after its last check: a wake is lost"},
+        {canary_spec::kind::mutant, "wait.A1.raise",
+         "raising the alert no longer publishes what the alerter wrote before it"},
+        {canary_spec::kind::mutant, "wait.A1a.poll",
+         "a waiter that sees the alert no longer sees what the alerter wrote before it"},
+    },
+    4000,
+}};
+
+}  // namespace
+}  // namespace ringlab::dst
