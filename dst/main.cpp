@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "dst/runner.hpp"
 
 using namespace ringlab::dst;
@@ -412,7 +414,16 @@ int cmd_sweep(const args& a) {
         std::uint64_t seeds = 0;
         std::uint64_t steps = 0;
         const std::uint64_t start = number(a, "--start", 1);
+        double next_progress = 5;
+        const bool tty = isatty(fileno(stderr)) != 0;
         while (seconds_since(t0) < per_workload) {
+            if (seconds_since(t0) >= next_progress) {
+                // Progress on stderr: over a line of its own on a terminal, one line per 5 s in a log.
+                std::fprintf(stderr, "%s  %-14s %llu seeds, %.0f s of %.0f s%s", tty ? "\r" : "", w->name,
+                             static_cast<unsigned long long>(seeds), seconds_since(t0), per_workload,
+                             tty ? "" : "\n");
+                next_progress += 5;
+            }
             for (int i = 0; i < 64; ++i) {
                 run_request r;
                 r.workload = w;
@@ -429,6 +440,7 @@ int cmd_sweep(const args& a) {
             }
         }
         const double secs = seconds_since(t0);
+        if (tty) std::fprintf(stderr, "\r%60s\r", "");
         std::printf("%-14s %10llu %9d %12.0f %10.0f\n", w->name, static_cast<unsigned long long>(seeds), 0,
                     steps / secs, seeds / secs);
         std::fflush(stdout);

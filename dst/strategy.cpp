@@ -4,9 +4,10 @@
 //   pct               probabilistic concurrency testing (Burckhardt et al., ASPLOS'10): random
 //                     distinct priorities, the highest runnable thread runs, and at d-1
 //                     random steps the running thread drops below everyone. A thread that
-//                     spins (pause/yield/clock read) also drops, so spin-waits cannot starve the run.
-//   preemption_bound  runs the current thread until it blocks or spins, preempting it at
-//                     random steps at most `preemption_bound` times per run.
+//                     spins (pause, yield, a clock read) also drops, so spin-waits cannot
+//                     starve the run.
+//   preemption_bound  runs the current thread until it blocks, spins or reads the clock,
+//                     preempting it at random steps at most `preemption_bound` times per run.
 //   forced            (replay) the recorded switches, else the current thread, else the
 //                     lowest-numbered runnable one.
 #include <algorithm>
@@ -102,7 +103,9 @@ logical_thread* scheduler::choose_pct(sync::sim_op op, bool current_can_run) {
 }
 
 logical_thread* scheduler::choose_bounded(sync::sim_op op, bool current_can_run) {
-    const bool voluntary = op == sync::sim_op::pause || op == sync::sim_op::yield;
+    // A clock read is a waiting loop's step too (a timed wait going round), as in PCT.
+    const bool voluntary = op == sync::sim_op::pause || op == sync::sim_op::yield ||
+                           op == sync::sim_op::now || op == sync::sim_op::sleep;
     if (!current_can_run || voluntary) {
         return threads_[runnable_[sched_rng_.below(runnable_.size())] - 1].get();
     }

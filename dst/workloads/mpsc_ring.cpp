@@ -21,7 +21,7 @@ void exercise(run_context& ctx) {
     const auto push_with = static_cast<push_api>(ctx.knob("push_api", 0, 3));
     const auto pop_with = static_cast<pop_api>(ctx.knob("pop_api", 0, 3));
     const std::size_t batch = ctx.knob("batch", 1, 4);
-    ctx.expect_steps(producers * items * 40);
+    ctx.expect_steps(producers * items * 8 + 20);
     ring_t ring(capacity, sim_wait_config<Wait>(ctx));
 
     for (std::uint64_t p = 0; p < producers; ++p) {
@@ -30,29 +30,32 @@ void exercise(run_context& ctx) {
             while (next < items) {
                 const std::uint64_t base = p << 32;
                 switch (push_with) {
-                case push_api::try_push:
-                    if (ring.try_push(base | next)) ++next; else sim::pause();
-                    break;
-                case push_api::blocking_push:
-                    if (ring.push(base | next) == wait_result::ready) ++next;
-                    break;
-                case push_api::batch: {
-                    std::uint64_t values[4];
-                    const std::size_t n = std::min<std::uint64_t>(batch, items - next);
-                    for (std::size_t i = 0; i < n; ++i) values[i] = base | (next + i);
-                    const std::size_t pushed = ring.try_push_batch(values, n);
-                    next += pushed;
-                    if (pushed == 0) sim::pause();
-                    break;
-                }
-                case push_api::claim: {
-                    auto c = ring.try_claim(std::min<std::uint64_t>(batch, items - next));
-                    for (std::size_t i = 0; i < c.size(); ++i) c[i] = base | (next + i);
-                    ring.publish(c);
-                    next += c.size();
-                    if (c.empty()) sim::pause();
-                    break;
-                }
+                    case push_api::try_push:
+                        if (ring.try_push(base | next))
+                            ++next;
+                        else
+                            sim::pause();
+                        break;
+                    case push_api::blocking_push:
+                        if (ring.push(base | next) == wait_result::ready) ++next;
+                        break;
+                    case push_api::batch: {
+                        std::uint64_t values[4];
+                        const std::size_t n = std::min<std::uint64_t>(batch, items - next);
+                        for (std::size_t i = 0; i < n; ++i) values[i] = base | (next + i);
+                        const std::size_t pushed = ring.try_push_batch(values, n);
+                        next += pushed;
+                        if (pushed == 0) sim::pause();
+                        break;
+                    }
+                    case push_api::claim: {
+                        auto c = ring.try_claim(std::min<std::uint64_t>(batch, items - next));
+                        for (std::size_t i = 0; i < c.size(); ++i) c[i] = base | (next + i);
+                        ring.publish(c);
+                        next += c.size();
+                        if (c.empty()) sim::pause();
+                        break;
+                    }
                 }
             }
         });
@@ -74,22 +77,25 @@ void exercise(run_context& ctx) {
         while (total < producers * items) {
             std::uint64_t v = 0;
             switch (pop_with) {
-            case pop_api::try_pop:
-                if (ring.try_pop(v)) take(v); else sim::pause();
-                break;
-            case pop_api::blocking_pop:
-                if (ring.pop(v) == wait_result::ready) take(v);
-                break;
-            case pop_api::batch: {
-                std::uint64_t out[4];
-                const std::size_t n = ring.try_pop_batch(out, batch);
-                for (std::size_t i = 0; i < n; ++i) take(out[i]);
-                if (n == 0) sim::pause();
-                break;
-            }
-            case pop_api::consume:
-                if (ring.consume([&](const std::uint64_t& x) { take(x); }, batch) == 0) sim::pause();
-                break;
+                case pop_api::try_pop:
+                    if (ring.try_pop(v))
+                        take(v);
+                    else
+                        sim::pause();
+                    break;
+                case pop_api::blocking_pop:
+                    if (ring.pop(v) == wait_result::ready) take(v);
+                    break;
+                case pop_api::batch: {
+                    std::uint64_t out[4];
+                    const std::size_t n = ring.try_pop_batch(out, batch);
+                    for (std::size_t i = 0; i < n; ++i) take(out[i]);
+                    if (n == 0) sim::pause();
+                    break;
+                }
+                case pop_api::consume:
+                    if (ring.consume([&](const std::uint64_t& x) { take(x); }, batch) == 0) sim::pause();
+                    break;
             }
         }
     });
@@ -113,8 +119,7 @@ const register_workload registration{workload_spec{
          "a producer claims a slot that still holds an unread value"},
         {canary_spec::kind::planted, "blocking_wait.sleep_without_recheck",
          "a waiter reads the futex word after its last check: a wake is lost"},
-        {canary_spec::kind::mutant, "mpsc_ring.E1.publish",
-         "the slot's turn no longer publishes its value"},
+        {canary_spec::kind::mutant, "mpsc_ring.E1.publish", "the slot's turn no longer publishes its value"},
         {canary_spec::kind::mutant, "mpsc_ring.E2.free",
          "freeing a slot no longer orders the consumer's read before the next write"},
     },

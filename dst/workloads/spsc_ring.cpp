@@ -24,7 +24,7 @@ void exercise(run_context& ctx) {
     const std::size_t batch = ctx.knob("batch", 1, 4);
     const bool alert_shutdown = ctx.knob_flag("shutdown_by_alert", 1, 3);
     const auto release_every = static_cast<std::uint32_t>(ctx.knob("release_every", 1, capacity));
-    ctx.expect_steps(items * 40);
+    ctx.expect_steps(items * 12 + 20);
     ring_t ring(capacity, sim_wait_config<Wait>(ctx), spsc_options{release_every});
 
     ctx.invariant("backlog <= capacity", [&] { return ring.size_approx() <= capacity; });
@@ -33,29 +33,32 @@ void exercise(run_context& ctx) {
         std::uint64_t next = 0;
         while (next < items) {
             switch (push_with) {
-            case push_api::try_push:
-                if (ring.try_push(next)) ++next; else sim::pause();
-                break;
-            case push_api::blocking_push:
-                if (ring.push(next) == wait_result::ready) ++next;
-                break;
-            case push_api::batch: {
-                std::uint64_t values[4];
-                const std::size_t n = std::min<std::uint64_t>(batch, items - next);
-                for (std::size_t i = 0; i < n; ++i) values[i] = next + i;
-                const std::size_t pushed = ring.try_push_batch(values, n);
-                next += pushed;
-                if (pushed == 0) sim::pause();
-                break;
-            }
-            case push_api::claim: {
-                auto c = ring.try_claim(std::min<std::uint64_t>(batch, items - next));
-                for (std::size_t i = 0; i < c.size(); ++i) c[i] = next + i;
-                ring.publish(c);
-                next += c.size();
-                if (c.empty()) sim::pause();
-                break;
-            }
+                case push_api::try_push:
+                    if (ring.try_push(next))
+                        ++next;
+                    else
+                        sim::pause();
+                    break;
+                case push_api::blocking_push:
+                    if (ring.push(next) == wait_result::ready) ++next;
+                    break;
+                case push_api::batch: {
+                    std::uint64_t values[4];
+                    const std::size_t n = std::min<std::uint64_t>(batch, items - next);
+                    for (std::size_t i = 0; i < n; ++i) values[i] = next + i;
+                    const std::size_t pushed = ring.try_push_batch(values, n);
+                    next += pushed;
+                    if (pushed == 0) sim::pause();
+                    break;
+                }
+                case push_api::claim: {
+                    auto c = ring.try_claim(std::min<std::uint64_t>(batch, items - next));
+                    for (std::size_t i = 0; i < c.size(); ++i) c[i] = next + i;
+                    ring.publish(c);
+                    next += c.size();
+                    if (c.empty()) sim::pause();
+                    break;
+                }
             }
         }
         if (alert_shutdown) ring.alert();
@@ -72,30 +75,33 @@ void exercise(run_context& ctx) {
         while (expected < items) {
             std::uint64_t v = 0;
             switch (pop_with) {
-            case pop_api::try_pop:
-                if (ring.try_pop(v)) take(v); else sim::pause();
-                break;
-            case pop_api::blocking_pop: {
-                const wait_result r = ring.pop(v);
-                if (r == wait_result::ready) take(v);
-                if (r == wait_result::alerted) {
-                    while (ring.try_pop(v)) take(v);  // drain what was published before the alert
-                    ctx.check_that(expected == items, [&] {
-                        return "alerted with " + std::to_string(items - expected) + " items lost";
-                    });
+                case pop_api::try_pop:
+                    if (ring.try_pop(v))
+                        take(v);
+                    else
+                        sim::pause();
+                    break;
+                case pop_api::blocking_pop: {
+                    const wait_result r = ring.pop(v);
+                    if (r == wait_result::ready) take(v);
+                    if (r == wait_result::alerted) {
+                        while (ring.try_pop(v)) take(v);  // drain what was published before the alert
+                        ctx.check_that(expected == items, [&] {
+                            return "alerted with " + std::to_string(items - expected) + " items lost";
+                        });
+                    }
+                    break;
                 }
-                break;
-            }
-            case pop_api::batch: {
-                std::uint64_t out[4];
-                const std::size_t n = ring.try_pop_batch(out, batch);
-                for (std::size_t i = 0; i < n; ++i) take(out[i]);
-                if (n == 0) sim::pause();
-                break;
-            }
-            case pop_api::consume:
-                if (ring.consume([&](const std::uint64_t& x) { take(x); }, batch) == 0) sim::pause();
-                break;
+                case pop_api::batch: {
+                    std::uint64_t out[4];
+                    const std::size_t n = ring.try_pop_batch(out, batch);
+                    for (std::size_t i = 0; i < n; ++i) take(out[i]);
+                    if (n == 0) sim::pause();
+                    break;
+                }
+                case pop_api::consume:
+                    if (ring.consume([&](const std::uint64_t& x) { take(x); }, batch) == 0) sim::pause();
+                    break;
             }
         }
     });
@@ -119,8 +125,7 @@ const register_workload registration{workload_spec{
          "the producer overwrites the oldest unread slot of a full ring"},
         {canary_spec::kind::planted, "blocking_wait.sleep_without_recheck",
          "a waiter reads the futex word after its last check: a wake is lost"},
-        {canary_spec::kind::mutant, "spsc_ring.E1.push",
-         "the slot's stamp no longer publishes its value"},
+        {canary_spec::kind::mutant, "spsc_ring.E1.push", "the slot's stamp no longer publishes its value"},
         {canary_spec::kind::mutant, "spsc_ring.E2.release",
          "the consumer's tail no longer orders its read before the producer's reuse"},
     },
