@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "dst/scheduler.hpp"
 #include "ringlab/sync/sim.hpp"
@@ -33,6 +34,13 @@ typename Wait<sim>::config sim_wait_config(run_context& ctx) {
         cfg.blocking.spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.spin_limit", 0, 4));
         cfg.blocking.yield_ns = ctx.knob("wait.yield_ns", 0, 200);
         cfg.timeout_ns = ctx.knob("wait.timeout_ns", 100, 5000);
+    }
+    // Half the blocking runs park at the first miss: the sleep/wake protocol, where a
+    // lost wake-up hides, is then on every wait instead of on the few that outlast a spin.
+    if constexpr (requires { cfg.blocking; }) {
+        if (ctx.knob_flag("wait.park_at_once", 1, 2)) cfg.blocking = {0, 0};
+    } else if constexpr (std::string_view(Wait<sim>::name) == "blocking") {
+        if (ctx.knob_flag("wait.park_at_once", 1, 2)) cfg = {0, 0};
     }
     return cfg;
 }

@@ -30,18 +30,7 @@ void exercise(run_context& ctx) {
     const std::uint64_t timeout_ns =
         ctx.knob_flag("timed_waits", 1, 3) ? ctx.knob("timeout_ns", 50, 3000) : no_timeout;
     ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * gap);
-    auto cfg = sim_wait_config<Wait>(ctx);
-    if constexpr (requires { cfg.blocking; }) {
-        if (ctx.knob_flag("park_at_once", 1, 2)) cfg.blocking = {0, 0};
-    } else if constexpr (requires {
-                             cfg.yield_ns;
-                             cfg.spin_limit;
-                         }) {
-        if constexpr (Wait<sim>::name == std::string_view("blocking")) {
-            if (ctx.knob_flag("park_at_once", 1, 2)) cfg = {0, 0};
-        }
-    }
-    Wait<sim> wait(cfg);
+    Wait<sim> wait(sim_wait_config<Wait>(ctx));
     sim::atomic<std::uint64_t> published(0);
     sim::cell<std::uint64_t> reason;
 

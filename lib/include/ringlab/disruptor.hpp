@@ -167,7 +167,7 @@ public:
         ring_.joiners().leave(s.member);
         // A producer parked for room may be waiting on this consumer alone: its leaving is
         // progress (without this wake a blocking producer sleeps for ever).
-        ring_.progress_made();
+        if (!Sync::canary("disruptor.remove_without_wake")) ring_.progress_made();
         s.removed = true;
     }
 
