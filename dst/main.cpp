@@ -328,13 +328,10 @@ int sweep_canaries(const std::vector<const workload_spec*>& list, const std::str
                    "happens-before "
                 << "tracker reports the unordered plain-data access in any interleaving that reaches it. "
                 << "Lost wake-ups need one preemption at one step, and are where the strategies differ. "
-                << "Interleavings here are sequentially consistent: a canary whose bug needs a weak-memory "
-                   "effect "
-                << "(a store buffer hiding a joiner from the producer's scan, as "
-                << "`sequence_group.join_without_handshake` does) is found only through the rare "
-                   "interleavings "
-                << "that show it without one; the Relacy suites catch those every time "
-                   "(`model-checks.md`).\n\n"
+                << "Interleavings here are sequentially consistent, so a bug that needs a weak-memory "
+                << "effect (a store buffer hiding a joiner from the producer's scan, as "
+                << "`sequence_group.join_without_handshake` plants) is no DST canary: the Relacy suites "
+                << "catch those (`model-checks.md`).\n\n"
                 << "| workload | canary | kind | what it breaks | bound |";
             for (const char* st : canary_strategies) out << " " << st << " |";
             out << " verdicts |\n|---|---|---|---|---|";
