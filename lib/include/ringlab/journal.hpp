@@ -1,0 +1,1126 @@
+// journal.hpp: an append-only log of variable-length records in a bounded region of
+// fixed-size segments, with two-phase commit, tailing, replay from any retained position,
+// late joiners, overrun detection and a file-backed (mmap) capture mode. The layout (and
+// the file format) is in journal_layout.hpp.
+//
+// Threading contract: ONE publisher thread (or process) at a time and any number of
+// subscribers, each used by one thread. Many publishers are not supported: the publisher's
+// position is private, so two publishers would claim the same bytes. Serialise them
+// outside (a mutex around claim..commit), or give each its own journal. In file mode
+// open_file(append) takes an exclusive flock, so a second publisher process gets
+// journal_errc::locked; the kernel drops the lock when the holder dies, which is what
+// lets a successor recover.
+//
+// Progress: the publisher is wait-free: it never waits for a subscriber (there is no
+// back-pressure: storage is bounded and the oldest segment is overwritten). try-style
+// subscriber calls (poll) are wait-free; wait() loops over poll through the wait strategy.
+//
+// Algorithm. A record is an 8-byte header (payload length, flags, lap tag) and a payload
+// padded to 8 bytes. Publication is two-phase: claim writes the header without
+// `committed` ([P2], a reservation), the payload is written, and commit stores the header
+// with `committed` ([E1], release). A record that does not fit the rest of a segment is
+// preceded by a padding record, and the publisher moves to the next segment, whose slot
+// it takes over first ([P1]..[E4]). Before committing a record, the publisher clears the
+// header word just after it ([P3]), so a subscriber that follows the commit never takes
+// stale payload bytes of an earlier lap for a header. The first header of a segment needs
+// no clearing: offset 0 is a record boundary in every lap, so it holds a real header whose
+// tag names its lap.
+//
+// Overrun. Segments are reused: segment number s lives in slot s % segment_count. Each
+// slot has a lap word (a seqlock): 2s+1 while the publisher takes the slot over for
+// segment s, 2s+2 once it holds it. A subscriber copies a record out, then re-reads the
+// lap word of its slot after an acquire fence ([E2a]); if the publisher has started
+// reusing the slot, the copy may be torn and the subscriber reports an overrun instead of
+// the record. It then resumes one segment past the oldest one still retained (the oldest
+// is the next to be overwritten) and is told how many bytes and records it lost (each slot also records the
+// sequence of its first record). It never delivers torn or uncommitted data.
+//
+// Invariants:
+//   (I1) published_position <= the publisher's position; everything before it is committed.
+//   (I2) a header a subscriber can reach (a segment start, or just after a committed
+//        record) is zero, a reservation, or a committed header of its lap.
+//   (I3) the lap word of a slot only grows; a subscriber of segment s delivers a record
+//        only if the lap word read after its copy is still 2s+2.
+//   (I4) record sequences count committed data records only (not padding, not aborted).
+//
+// Synchronisation edges:
+//   [E1]  release  commit stores the header          -> [E1a] acquire in poll: the payload
+//                                                       and the cleared next header ([P3])
+//                                                       are visible
+//   [E2]  release fence after the lap word goes odd  -> [E2a] acquire fence (poll, skip,
+//                                                       settle, locate) before the lap word
+//                                                       is read again: a copy that saw any
+//                                                       byte of the new lap sees the lap
+//                                                       change (seqlock)
+//   [E3]  release  published_position store         -> [E3a] acquire in subscribe_live: the
+//                                                       records before it and their slot's
+//                                                       take-over are visible to the walk
+//   [E4]  release  the lap word goes even            -> [E4a] acquire in settle (oldest
+//                                                       join, overrun resume): the slot's
+//                                                       first_record is this lap's
+//   Relaxed sites say why at the site; [P1]..[P6] are the publisher's relaxed stores, the
+//   R-labelled ones are loads ordered by one of the edges above or done on a quiescent
+//   region.
+//   The wait strategy's own edges order sleeping and waking.
+//
+// Recovery after a publisher died (kill -9, or a crash): a successor calls recover() (file
+// mode: open_file(append) does it under the flock). It walks forward from the published
+// position over committed records to the first header that is not committed. If that is a
+// reservation (the record the dead publisher was writing), it clears the header after it
+// and commits it as `aborted`: subscribers skip it, and it takes no record sequence. The
+// successor then publishes from there. A reservation is all-or-nothing (one atomic store),
+// so recovery never meets half a header.
+//
+// File mode is for capture and replay across processes. Subscribers in another process
+// poll (the wait strategy's wake-ups reach only this process). Bad input (wrong magic,
+// version, size, a length past its segment, unknown flags) is a journal_error with a code
+// or a `corrupt` read result, never a crash.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#if defined(__linux__)
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+#include "ringlab/journal_layout.hpp"
+#include "ringlab/platform.hpp"
+#include "ringlab/sync/native.hpp"
+#include "ringlab/wait_strategy.hpp"
+
+// A subscriber's copy may race with a publisher reusing the slot (the seqlock then discards
+// it). Natively the copy is a memcpy, which is what relaxed word loads compile to; under
+// ThreadSanitizer it is relaxed word loads, which the sanitizer can see are atomic.
+#if defined(__SANITIZE_THREAD__)
+#define RINGLAB_JOURNAL_WORD_COPIES 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RINGLAB_JOURNAL_WORD_COPIES 1
+#endif
+#endif
+#ifndef RINGLAB_JOURNAL_WORD_COPIES
+#define RINGLAB_JOURNAL_WORD_COPIES 0
+#endif
+
+namespace ringlab {
+
+enum class journal_errc : std::uint8_t {
+    none,                    // no error
+    bad_geometry,            // a segment length or count outside the limits
+    io_error,                // open/stat/mmap failed (errno is in the message)
+    locked,                  // another publisher holds the file
+    read_only,               // a publisher call on a journal opened read-only
+    too_small,               // shorter than a region header
+    bad_magic,               // not a journal
+    bad_version,             // a journal of another format version
+    bad_header_length,       // the header length field disagrees with this version
+    size_mismatch,           // the file is not exactly as long as its header says (truncated)
+    bad_published_position,  // the published position lies outside the retained segments
+    payload_too_long,        // a record larger than a segment can hold
+    record_past_segment,     // a header whose length runs past the end of its segment
+    bad_flags,               // unknown flag bits, or padding that does not end the segment
+    not_a_boundary,          // a replay position that is not the start of a record
+    not_retained,            // a replay position older than the oldest retained segment
+    inconsistent_table,      // the segment table contradicts the published position
+};
+
+[[nodiscard]] constexpr const char* to_string(journal_errc e) noexcept {
+    switch (e) {
+        case journal_errc::none:
+            return "none";
+        case journal_errc::bad_geometry:
+            return "bad_geometry";
+        case journal_errc::io_error:
+            return "io_error";
+        case journal_errc::locked:
+            return "locked";
+        case journal_errc::read_only:
+            return "read_only";
+        case journal_errc::too_small:
+            return "too_small";
+        case journal_errc::bad_magic:
+            return "bad_magic";
+        case journal_errc::bad_version:
+            return "bad_version";
+        case journal_errc::bad_header_length:
+            return "bad_header_length";
+        case journal_errc::size_mismatch:
+            return "size_mismatch";
+        case journal_errc::bad_published_position:
+            return "bad_published_position";
+        case journal_errc::payload_too_long:
+            return "payload_too_long";
+        case journal_errc::record_past_segment:
+            return "record_past_segment";
+        case journal_errc::bad_flags:
+            return "bad_flags";
+        case journal_errc::not_a_boundary:
+            return "not_a_boundary";
+        case journal_errc::not_retained:
+            return "not_retained";
+        case journal_errc::inconsistent_table:
+            return "inconsistent_table";
+    }
+    return "?";
+}
+
+/// A journal that cannot be opened or used as asked. what() says where and why.
+class journal_error : public std::runtime_error {
+public:
+    journal_error(journal_errc code, const std::string& what, std::uint64_t position = 0)
+        : std::runtime_error(std::string("journal: ") + to_string(code) + ": " + what),
+          code_(code),
+          position_(position) {}
+    [[nodiscard]] journal_errc code() const noexcept { return code_; }
+    [[nodiscard]] std::uint64_t position() const noexcept { return position_; }
+
+private:
+    journal_errc code_;
+    std::uint64_t position_;
+};
+
+struct journal_config {
+    std::uint64_t segment_length = std::uint64_t{1} << 20;  // bytes, a power of two
+    std::uint64_t segment_count = 4;                        // a power of two, at least 2
+};
+
+enum class read_status : std::uint8_t {
+    record,            // a record was copied out
+    empty,             // nothing committed at the subscriber's position yet
+    overrun,           // the subscriber fell behind; it has moved to resume_position
+    buffer_too_small,  // the record is longer than the buffer (length says how long)
+    corrupt,           // a header that cannot be right (error says how); the subscriber stays
+};
+
+[[nodiscard]] constexpr const char* to_string(read_status s) noexcept {
+    switch (s) {
+        case read_status::record:
+            return "record";
+        case read_status::empty:
+            return "empty";
+        case read_status::overrun:
+            return "overrun";
+        case read_status::buffer_too_small:
+            return "buffer_too_small";
+        case read_status::corrupt:
+            return "corrupt";
+    }
+    return "?";
+}
+
+struct read_result {
+    read_status status = read_status::empty;
+    std::uint64_t position = 0;  // record: where it starts; otherwise the subscriber's position
+    std::uint64_t record = 0;    // record: its sequence
+    std::uint32_t length = 0;    // record, buffer_too_small: the payload length
+    // overrun only: what was skipped, in log bytes and records, and where reading resumes.
+    std::uint64_t lost_bytes = 0;
+    std::uint64_t lost_records = 0;
+    std::uint64_t resume_position = 0;
+    journal_errc error = journal_errc::bad_flags;  // corrupt only
+};
+
+enum class journal_open : std::uint8_t { read_only, append };
+
+/// What recover() found and did.
+struct journal_recovery {
+    std::uint64_t position = 0;              // where the successor publishes next
+    std::uint64_t next_record = 0;           // the sequence its next record gets
+    std::uint64_t aborted_reservations = 0;  // half-written records turned into skips (0 or 1)
+};
+
+template <template <class> class Wait = busy_spin_wait, class Sync = sync::native>
+class journal {
+    template <class U>
+    using atomic = typename Sync::template atomic<U>;
+    using word = atomic<std::uint64_t>;
+    using u64 = std::uint64_t;
+
+public:
+    using wait_type = Wait<Sync>;
+    using sync_type = Sync;
+    class subscriber;
+
+    struct counters {
+        u64 records = 0;    // committed data records
+        u64 aborted = 0;    // aborted claims (and recovered reservations)
+        u64 padding = 0;    // segment ends filled with padding
+        u64 rollovers = 0;  // slots taken over for a new segment
+    };
+
+    /// A reservation: write the payload (write(), or data() with the native backend), then
+    /// commit() or abort() it, before the next claim.
+    class claim {
+    public:
+        [[nodiscard]] u64 position() const noexcept { return position_; }
+        [[nodiscard]] std::uint32_t size() const noexcept { return length_; }
+        /// Copies `bytes` bytes to the payload, `offset` bytes from its start.
+        void write(std::size_t offset, const void* src, std::size_t bytes) {
+            owner_->copy_in(payload_word_ + offset / journal_layout::word_length, offset % 8, src, bytes);
+        }
+        /// Zero-copy access to the payload bytes (native backend only).
+        [[nodiscard]] std::byte* data() const noexcept requires(!Sync::is_model) {
+            return owner_->bytes_at(payload_word_);
+        }
+
+    private:
+        friend journal;
+        claim(journal* owner, u64 position, std::uint32_t length, std::size_t payload_word) noexcept
+            : owner_(owner), position_(position), length_(length), payload_word_(payload_word) {}
+        journal* owner_;
+        u64 position_;
+        std::uint32_t length_;
+        std::size_t payload_word_;
+    };
+
+    /// A process-local journal: zeroed memory, this object is its publisher.
+    explicit journal(journal_config cfg, typename wait_type::config wait_cfg = {})
+        : journal(validated(cfg), wait_cfg, nullptr, -1, true) {
+        format();
+    }
+
+    journal(const journal&) = delete;
+    journal& operator=(const journal&) = delete;
+    ~journal() { release_storage(); }
+
+    /// Creates (or replaces) the file at `path` as an empty journal and maps it; the caller
+    /// is its publisher (holding the file's flock).
+    static std::unique_ptr<journal> create_file(
+        const std::string& path, journal_config cfg,
+        typename wait_type::config wait_cfg = {}) requires(!Sync::is_model) {
+        const journal_config g = validated(cfg);
+        const std::size_t bytes = journal_layout::total_length(g.segment_length, g.segment_count);
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) throw io_failure("cannot create " + path);
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd);
+            throw journal_error(journal_errc::locked, path + " has a publisher already");
+        }
+        if (::ftruncate(fd, 0) != 0 || ::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+            const journal_error e = io_failure("cannot size " + path);
+            ::close(fd);
+            throw e;
+        }
+        void* base = map(fd, bytes, true, path);
+        std::unique_ptr<journal> j(new journal(g, wait_cfg, base, fd, true));
+        j->format();
+        return j;
+    }
+
+    /// Maps an existing journal file. read_only: for subscribers, another process may be
+    /// appending. append: takes the publisher's flock and recovers (see the header comment).
+    static std::unique_ptr<journal> open_file(
+        const std::string& path, journal_open mode,
+        typename wait_type::config wait_cfg = {}) requires(!Sync::is_model) {
+        const bool writable = mode == journal_open::append;
+        const int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+        if (fd < 0) throw io_failure("cannot open " + path);
+        if (writable && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd);
+            throw journal_error(journal_errc::locked, path + " has a live publisher");
+        }
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) {
+            const journal_error e = io_failure("cannot stat " + path);
+            ::close(fd);
+            throw e;
+        }
+        const auto bytes = static_cast<std::size_t>(st.st_size);
+        journal_config g{};
+        std::vector<std::byte> head(journal_layout::header_length);
+        const ssize_t got = ::pread(fd, head.data(), head.size(), 0);
+        try {
+            g = check_header(head.data(), got < 0 ? 0 : static_cast<std::size_t>(got), bytes);
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+        void* base = map(fd, bytes, writable, path);
+        std::unique_ptr<journal> j(new journal(g, wait_cfg, base, fd, writable));
+        j->check_table();
+        if (writable) j->recover();
+        return j;
+    }
+
+    /// A read-only view of a journal region someone else owns (`base` stays valid and
+    /// 8-byte aligned while the view lives). Validates like open_file.
+    static std::unique_ptr<journal> attach(const void* base, std::size_t bytes) requires(!Sync::is_model) {
+        const journal_config g = check_header(base, bytes, bytes);
+        std::unique_ptr<journal> j(new journal(g, {}, const_cast<void*>(base), -1, false));
+        j->owns_mapping_ = false;
+        j->check_table();
+        return j;
+    }
+
+    /// A read-only copy of a journal region held in `bytes` (a capture read into memory),
+    /// validated like open_file. Works with every backend, so the checkers can read captures.
+    static std::unique_ptr<journal> from_bytes(const void* bytes, std::size_t length) {
+        const journal_config g = check_header(bytes, length, length);
+        std::unique_ptr<journal> j(new journal(g, {}, nullptr, -1, false));
+        for (std::size_t i = 0; i < j->words_count_; ++i) {
+            u64 v = 0;
+            std::memcpy(&v, static_cast<const std::byte*>(bytes) + i * journal_layout::word_length, sizeof v);
+            j->words_[i].store(v, at("journal.P6.from_bytes", mo::relaxed));
+            // relaxed above: the copy is made before the journal is shared.
+        }
+        j->check_table();
+        return j;
+    }
+
+    // ---- geometry -----------------------------------------------------------------------
+    [[nodiscard]] u64 segment_length() const noexcept { return segment_length_; }
+    [[nodiscard]] u64 segment_count() const noexcept { return segment_count_; }
+    [[nodiscard]] u64 max_payload() const noexcept {
+        return segment_length_ - journal_layout::record_header_length;
+    }
+    [[nodiscard]] std::size_t region_bytes() const noexcept {
+        return words_count_ * journal_layout::word_length;
+    }
+    /// The region's bytes (native backend): what a capture file holds.
+    [[nodiscard]] const std::byte* region_data() const noexcept requires(!Sync::is_model) {
+        return bytes_at(0);
+    }
+
+    // ---- publisher ----------------------------------------------------------------------
+
+    /// Reserves a record of `length` payload bytes ([P2]). Throws payload_too_long.
+    [[nodiscard]] claim try_claim(std::uint32_t length) {
+        if (length > max_payload() || !writable_) [[unlikely]] {
+            throw journal_error(writable_ ? journal_errc::payload_too_long : journal_errc::read_only,
+                                "a record of " + std::to_string(length) + " bytes (at most " +
+                                    std::to_string(max_payload()) + ")",
+                                position_);
+        }
+        const u64 need = journal_layout::record_length(length);
+        if (offset_of(position_) + need > segment_length_) pad_segment();
+        const u64 segment = segment_of(position_);
+        header(position_).store(journal_layout::make_header(length, 0, segment),
+                                at("journal.P2.reserve", mo::relaxed));
+        // relaxed above: a reservation publishes nothing; readers treat it as not yet there.
+        return claim(this, position_, length, word_of(position_) + 1);
+    }
+
+    /// Publishes `c` ([E1]) and moves past it.
+    void commit(const claim& c) { finish(c, journal_layout::flag_committed); }
+    /// Gives `c` up: subscribers skip it, it takes no record sequence.
+    void abort(const claim& c) { finish(c, journal_layout::flag_committed | journal_layout::flag_aborted); }
+
+    /// claim + copy + commit. Returns the record's position.
+    u64 append(const void* payload, std::uint32_t length) {
+        const claim c = try_claim(length);
+        copy_in(c.payload_word_, 0, payload, length);
+        commit(c);
+        return c.position_;
+    }
+    u64 append(std::span<const std::byte> payload) {
+        return append(payload.data(), static_cast<std::uint32_t>(payload.size()));
+    }
+
+    /// Takes over as publisher after the previous one died (see the header comment).
+    journal_recovery recover() {
+        journal_recovery out;
+        u64 p = published_.load(at("journal.R5.recover", mo::relaxed));
+        // relaxed above and in the recovery walk: it runs after the previous publisher died,
+        // ordered after it by the caller (the flock after its exit, or a join).
+        validate_published(p);
+        u64 record = first_record_of_segment(segment_of(p), p);
+        for (;;) {
+            const u64 s = segment_of(p);
+            if (offset_of(p) == 0 &&
+                lap(index_of(s)).load(at("journal.R5.recover_slot", mo::relaxed)) != lap_ready(s)) {
+                // The dead publisher died taking this slot over (or before): finish that.
+                take_slot(s, record);
+                break;
+            }
+            const u64 h = header(p).load(at("journal.R5.recover_header", mo::relaxed));
+            if (journal_layout::header_tag_of(h) != journal_layout::tag_of(s)) break;
+            const u64 len = journal_layout::header_length_of(h);
+            if (offset_of(p) + journal_layout::record_length(len) > segment_length_) {
+                throw journal_error(journal_errc::record_past_segment, "recovery met a bad header", p);
+            }
+            if ((h & journal_layout::flag_committed) == 0) {
+                // The dead publisher's reservation: make it a committed skip.
+                position_ = p;
+                record_count_ = record;
+                finish(claim(this, p, static_cast<std::uint32_t>(len), word_of(p) + 1),
+                       journal_layout::flag_committed | journal_layout::flag_aborted);
+                p = position_;
+                ++out.aborted_reservations;
+                if (Sync::canary("journal.recovery_leaves_reservation")) {
+                    // Planted bug: the reservation stays uncommitted, subscribers stall there.
+                    header(p - journal_layout::record_length(len))
+                        .store(journal_layout::make_header(len, 0, s), at("journal.P2.canary", mo::relaxed));
+                    // relaxed above: only a planted bug uses it.
+                }
+                continue;
+            }
+            if ((h & journal_layout::flag_padding) != 0) {
+                p = (s + 1) * segment_length_;
+                continue;
+            }
+            if ((h & journal_layout::flag_aborted) == 0) ++record;
+            p += journal_layout::record_length(len);
+        }
+        position_ = p;
+        record_count_ = record;
+        // mo-justified: the same edge as [E3] in finish(), whose mutant the late_join suite
+        // kills; Relacy cannot crash a publisher, so no suite reaches recovery.
+        published_.store(p, at("journal.E3.recover", mo::release));
+        wait_.signal();  // the dead publisher may have died before waking its waiters
+        out.position = p;
+        out.next_record = record;
+        return out;
+    }
+
+    [[nodiscard]] u64 position() const noexcept { return position_; }
+    [[nodiscard]] u64 next_record() const noexcept { return record_count_; }
+    [[nodiscard]] counters stats() const noexcept {
+        return counters{records_.get(), aborted_.get(), padding_.get(), rollovers_.get()};
+    }
+
+    // ---- subscribers --------------------------------------------------------------------
+
+    /// A subscriber at the oldest retained record (a late joiner that wants history).
+    [[nodiscard]] subscriber subscribe_oldest() const {
+        const u64 published = published_.load(at("journal.R6.oldest", mo::relaxed));
+        // relaxed above: a stale position only makes the start older; settle() moves past
+        // every slot that was reused meanwhile.
+        const u64 current = segment_of(published);
+        const u64 target = current >= segment_count_ - 1 ? current - (segment_count_ - 1) : 0;
+        return start_in_segment(target);
+    }
+
+    /// A subscriber at the live end: it sees only records committed from now on.
+    [[nodiscard]] subscriber subscribe_live() const {
+        journal_errc error = journal_errc::not_retained;
+        u64 published = 0;
+        for (int attempt = 0; attempt < 64 && error == journal_errc::not_retained; ++attempt) {
+            // A publisher that laps the segment while we walk it makes us try again.
+            published = published_.load(at("journal.E3a.live", mo::acquire));
+            u64 record = 0;
+            error = locate(segment_of(published), published, record);
+            if (error == journal_errc::none) return subscriber(this, published, record);
+        }
+        throw journal_error(error, "cannot join at the live end", published);
+    }
+
+    /// A subscriber at `position`, which must be the start of a retained record (or the
+    /// published end). Throws not_retained or not_a_boundary.
+    [[nodiscard]] subscriber replay(u64 position) const {
+        u64 record = 0;
+        const journal_errc error = locate(segment_of(position), position, record);
+        if (error != journal_errc::none) {
+            throw journal_error(error,
+                                error == journal_errc::not_retained ? "the position is no longer retained"
+                                                                    : "not the start of a record",
+                                position);
+        }
+        return subscriber(this, position, record);
+    }
+
+    /// Wakes every waiting subscriber; their waits return `alerted` until clear_alert().
+    void alert() noexcept { wait_.alert(); }
+    void clear_alert() noexcept { wait_.clear_alert(); }
+
+    // ---- inspection (journal dump, tests) -----------------------------------------------
+
+    struct slot_info {
+        u64 lap_word = 0;  // 2s+2: holds segment s; odd: being taken over; 0: never used
+        u64 first_record = 0;
+    };
+    [[nodiscard]] slot_info slot(u64 index) const {
+        return slot_info{lap(index).load(at("journal.inspect.lap", mo::relaxed)),
+                         first_record_word(index).load(at("journal.inspect.first", mo::relaxed))};
+        // relaxed above: inspection of a quiescent region (a capture file).
+    }
+    [[nodiscard]] u64 published_position() const {
+        return published_.load(at("journal.R6.inspect", mo::relaxed));
+        // relaxed above: inspection reports a value, it orders nothing.
+    }
+    /// The raw header word at byte `offset` of slot `index` (inspection of a quiescent region).
+    [[nodiscard]] u64 raw_header(u64 index, u64 offset) const {
+        return words_[segment_word(index) + offset / journal_layout::word_length].load(
+            at("journal.inspect.header", mo::relaxed));
+        // relaxed above: inspection of a quiescent region.
+    }
+    /// Copies `bytes` bytes of payload at byte `offset` of slot `index` (inspection).
+    void raw_payload(u64 index, u64 offset, void* out, std::size_t bytes) const {
+        copy_out(segment_word(index) + offset / journal_layout::word_length, out, bytes);
+    }
+
+    class subscriber {
+    public:
+        /// Copies the next record into `out`, or says why not. Skips padding and aborted
+        /// records. An overrun moves the subscriber to where it resumes.
+        read_result poll(std::span<std::byte> out) { return j_->read_next(*this, out.data(), out.size()); }
+        read_result poll(void* out, std::size_t capacity) {
+            return j_->read_next(*this, static_cast<std::byte*>(out), capacity);
+        }
+
+        /// poll() through the journal's wait strategy while it is empty. Returns the first
+        /// non-empty result; `wait` says whether it came, or the wait was alerted/timed out.
+        read_result wait(std::span<std::byte> out, wait_result& wait, std::uint64_t timeout_ns = no_timeout) {
+            read_result r = poll(out);
+            if (r.status != read_status::empty) {
+                wait = wait_result::ready;
+                return r;
+            }
+            wait = j_->wait_.wait_until(
+                [&] {
+                    r = poll(out);
+                    return r.status != read_status::empty;
+                },
+                timeout_ns);
+            return r;
+        }
+
+        [[nodiscard]] u64 position() const noexcept { return position_; }
+        [[nodiscard]] u64 next_record() const noexcept { return record_; }
+        [[nodiscard]] u64 delivered() const noexcept { return delivered_; }
+        [[nodiscard]] u64 lost_records() const noexcept { return lost_records_; }
+
+    private:
+        friend journal;
+        subscriber(const journal* j, u64 position, u64 record) noexcept
+            : j_(j), position_(position), record_(record) {}
+        const journal* j_;
+        u64 position_;
+        u64 record_;
+        u64 delivered_ = 0;
+        u64 lost_records_ = 0;
+    };
+
+private:
+    friend class subscriber;
+    static constexpr u64 lap_writing(u64 segment) noexcept { return 2 * segment + 1; }
+    static constexpr u64 lap_ready(u64 segment) noexcept { return 2 * segment + 2; }
+    static constexpr unsigned max_skips = 64;  // padding/aborted records one poll walks over
+
+    journal(const journal_config& g, typename wait_type::config wait_cfg, void* mapped, int fd, bool writable)
+        : segment_length_(g.segment_length),
+          segment_count_(g.segment_count),
+          segment_shift_(static_cast<unsigned>(__builtin_ctzll(g.segment_length))),
+          words_count_(journal_layout::total_length(g.segment_length, g.segment_count) /
+                       journal_layout::word_length),
+          fd_(fd),
+          writable_(writable),
+          wait_(wait_cfg) {
+        if constexpr (Sync::is_model) {
+            (void)mapped;
+            storage_ = std::make_unique<word[]>(words_count_);
+            words_ = storage_.get();
+        } else {
+            static_assert(sizeof(word) == journal_layout::word_length,
+                          "A native seam atomic of a word is the word itself, so a file maps onto it.");
+            if (mapped == nullptr) {
+                mapped = map(-1, words_count_ * journal_layout::word_length, true, "(anonymous)");
+            }
+            words_ = static_cast<word*>(mapped);
+            owns_mapping_ = true;
+        }
+        published_word_ = &words_[journal_layout::published_position_offset / journal_layout::word_length];
+    }
+
+    // ---- storage ------------------------------------------------------------------------
+
+    static journal_error io_failure(const std::string& what) {
+        return journal_error(journal_errc::io_error, what + ": " + std::strerror(errno));
+    }
+
+    static void* map(int fd, std::size_t bytes, bool writable,
+                     const std::string& what) requires(!Sync::is_model) {
+        const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+        const int flags = fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED;
+        void* base = ::mmap(nullptr, bytes, prot, flags, fd, 0);
+        if (base == MAP_FAILED) {
+            const journal_error e = io_failure("cannot map " + what);
+            if (fd >= 0) ::close(fd);
+            throw e;
+        }
+        return base;
+    }
+
+    void release_storage() noexcept {
+        if constexpr (!Sync::is_model) {
+            if (owns_mapping_ && words_ != nullptr)
+                ::munmap(words_, words_count_ * journal_layout::word_length);
+            if (fd_ >= 0) ::close(fd_);
+        }
+    }
+
+    [[nodiscard]] std::byte* bytes_at(std::size_t word_index) const noexcept requires(!Sync::is_model) {
+        return reinterpret_cast<std::byte*>(words_) + word_index * journal_layout::word_length;
+    }
+
+    static constexpr bool word_copies = Sync::is_model || RINGLAB_JOURNAL_WORD_COPIES;
+
+    /// Writes payload bytes from word `w` (plus `skew` bytes) on. Relaxed word stores under
+    /// the checking backends and ThreadSanitizer (the commit orders them); memcpy natively,
+    /// which is what the relaxed stores compile to.
+    void copy_in(std::size_t w, std::size_t skew, const void* src, std::size_t bytes) {
+        if constexpr (!word_copies) {
+            if (bytes != 0) std::memcpy(bytes_at(w) + skew, src, bytes);  // src may be null then
+        } else {
+            const auto* from = static_cast<const unsigned char*>(src);
+            std::size_t done = 0;
+            while (done < bytes) {
+                const std::size_t index = w + (skew + done) / 8;
+                const std::size_t in_word = (skew + done) % 8;
+                const std::size_t n = std::min<std::size_t>(8 - in_word, bytes - done);
+                u64 v = in_word == 0 && n == 8
+                            ? 0
+                            : words_[index].load(at("journal.P4.payload_merge", mo::relaxed));
+                // relaxed above: the publisher re-reads its own store.
+                std::memcpy(reinterpret_cast<unsigned char*>(&v) + in_word, from + done, n);
+                words_[index].store(v, at("journal.P4.payload", mo::relaxed));
+                // relaxed above: payload words are published by the commit [E1].
+                done += n;
+            }
+        }
+    }
+
+    /// Reads payload bytes from word `w` on: memcpy natively, relaxed word loads under the
+    /// checking backends and ThreadSanitizer. The copy may race with a publisher reusing
+    /// the slot; the caller validates the lap word after it ([E2a]) before using the bytes.
+    void copy_out(std::size_t w, void* dst, std::size_t bytes) const {
+        if constexpr (!word_copies) {
+            if (bytes != 0) std::memcpy(dst, bytes_at(w), bytes);  // dst may be null then
+        } else {
+            auto* to = static_cast<unsigned char*>(dst);
+            for (std::size_t done = 0; done < bytes; done += 8) {
+                const u64 v = words_[w + done / 8].load(at("journal.R4.payload", mo::relaxed));
+                // relaxed above: ordered by [E1a] before and the [E2a] fence after.
+                std::memcpy(to + done, &v, std::min<std::size_t>(8, bytes - done));
+            }
+        }
+    }
+
+    [[nodiscard]] u64 segment_of(u64 position) const noexcept { return position >> segment_shift_; }
+    [[nodiscard]] u64 offset_of(u64 position) const noexcept { return position & (segment_length_ - 1); }
+    [[nodiscard]] u64 index_of(u64 segment) const noexcept { return segment & (segment_count_ - 1); }
+    [[nodiscard]] std::size_t segment_word(u64 index) const noexcept {
+        return (journal_layout::segments_offset(segment_count_) + index * segment_length_) /
+               journal_layout::word_length;
+    }
+    [[nodiscard]] std::size_t word_of(u64 position) const noexcept {
+        return segment_word(index_of(segment_of(position))) +
+               offset_of(position) / journal_layout::word_length;
+    }
+    [[nodiscard]] word& header(u64 position) const noexcept { return words_[word_of(position)]; }
+    [[nodiscard]] word& lap(u64 index) const noexcept {
+        return words_[(journal_layout::segment_entry_offset(index) + journal_layout::lap_offset) / 8];
+    }
+    [[nodiscard]] word& first_record_word(u64 index) const noexcept {
+        return words_[(journal_layout::segment_entry_offset(index) + journal_layout::first_record_offset) /
+                      8];
+    }
+    [[nodiscard]] word& field(std::size_t offset) const noexcept { return words_[offset / 8]; }
+
+    // ---- validation ---------------------------------------------------------------------
+
+    static journal_config validated(journal_config g) {
+        using namespace journal_layout;
+        if (!is_power_of_two(g.segment_length) || g.segment_length < min_segment_length ||
+            g.segment_length > max_segment_length) {
+            throw journal_error(journal_errc::bad_geometry,
+                                "segment_length " + std::to_string(g.segment_length) +
+                                    " must be a power of two in [" + std::to_string(min_segment_length) +
+                                    ", " + std::to_string(max_segment_length) + "]");
+        }
+        if (!is_power_of_two(g.segment_count) || g.segment_count < min_segment_count ||
+            g.segment_count > max_segment_count) {
+            throw journal_error(journal_errc::bad_geometry,
+                                "segment_count " + std::to_string(g.segment_count) +
+                                    " must be a power of two in [" + std::to_string(min_segment_count) +
+                                    ", " + std::to_string(max_segment_count) + "]");
+        }
+        return g;
+    }
+
+    /// Checks a region header of `available` readable bytes in a region of `bytes` bytes.
+    static journal_config check_header(const void* head, std::size_t available, std::size_t bytes) {
+        using namespace journal_layout;
+        if (available < header_length || bytes < header_length) {
+            throw journal_error(journal_errc::too_small, std::to_string(bytes) +
+                                                             " bytes is shorter than a region header (" +
+                                                             std::to_string(header_length) + ")");
+        }
+        auto field_at = [&](std::size_t offset) {
+            u64 v = 0;
+            std::memcpy(&v, static_cast<const std::byte*>(head) + offset, sizeof v);
+            return v;
+        };
+        if (field_at(magic_offset) != magic)
+            throw journal_error(journal_errc::bad_magic, "not a ringlab journal");
+        const u64 vh = field_at(version_offset);
+        if ((vh & 0xFFFF'FFFFULL) != version) {
+            throw journal_error(journal_errc::bad_version,
+                                "format version " + std::to_string(vh & 0xFFFF'FFFFULL) +
+                                    ", this reader knows " + std::to_string(version));
+        }
+        if ((vh >> 32) != header_length) {
+            throw journal_error(journal_errc::bad_header_length, "header length " + std::to_string(vh >> 32));
+        }
+        const journal_config g = validated({field_at(segment_length_offset), field_at(segment_count_offset)});
+        const u64 expected = total_length(g.segment_length, g.segment_count);
+        if (field_at(total_length_offset) != expected || bytes != expected) {
+            throw journal_error(journal_errc::size_mismatch,
+                                "region is " + std::to_string(bytes) + " bytes, its header says " +
+                                    std::to_string(field_at(total_length_offset)) +
+                                    " and its geometry needs " + std::to_string(expected));
+        }
+        return g;
+    }
+
+    /// A mapped region's published position and segment table must agree.
+    void check_table() const {
+        const u64 p = published_.load(at("journal.R6.open", mo::relaxed));
+        // relaxed above: a region is checked before it is shared, or as a quiescent file.
+        validate_published(p);
+    }
+
+    void validate_published(u64 p) const {
+        const u64 s = segment_of(p);
+        const u64 w = lap(index_of(s)).load(at("journal.R6.validate_lap", mo::relaxed));
+        // relaxed above: the published position was read with acquire ([E3a]) or the
+        // region is quiescent; taking the slot happened before publishing into it.
+        if (w != lap_ready(s) || (p & (journal_layout::record_alignment - 1)) != 0) {
+            throw journal_error(journal_errc::bad_published_position,
+                                "published position " + std::to_string(p) + " is not in a retained segment",
+                                p);
+        }
+    }
+
+    // ---- publisher internals ------------------------------------------------------------
+
+    void format() {
+        using namespace journal_layout;
+        field(magic_offset).store(magic, at("journal.format.magic", mo::relaxed));
+        field(version_offset)
+            .store(version | (u64{header_length} << 32), at("journal.format.version", mo::relaxed));
+        field(segment_length_offset).store(segment_length_, at("journal.format.segment_length", mo::relaxed));
+        field(segment_count_offset).store(segment_count_, at("journal.format.segment_count", mo::relaxed));
+        field(total_length_offset)
+            .store(words_count_ * word_length, at("journal.format.total_length", mo::relaxed));
+        // relaxed above: formatting happens before the journal is shared with anyone.
+        take_slot(0, 0);
+        published_.store(0, at("journal.P5.format", mo::relaxed));
+    }
+
+    /// [P1]..[E4]: takes slot s % count over for segment s, whose first record is `first`.
+    void take_slot(u64 segment, u64 first) {
+        const u64 index = index_of(segment);
+        lap(index).store(lap_writing(segment), at("journal.P1.lap_writing", mo::relaxed));
+        // relaxed above: [E2] orders it before the new lap's stores.
+        Sync::fence(at("journal.E2.lap_fence", mo::release));
+        first_record_word(index).store(first, at("journal.P1.first_record", mo::relaxed));
+        // relaxed above: [E4] publishes it.
+        lap(index).store(lap_ready(segment), at("journal.E4.lap_ready", mo::release));
+        rollovers_.add();
+    }
+
+    void pad_segment() {
+        const u64 p = position_;
+        const u64 s = segment_of(p);
+        const u64 rest = segment_length_ - offset_of(p);
+        take_slot(s + 1, record_count_);
+        header(p).store(
+            journal_layout::make_header(rest - journal_layout::record_header_length,
+                                        journal_layout::flag_committed | journal_layout::flag_padding, s),
+            at("journal.E1.pad", mo::relaxed));
+        // relaxed above: padding publishes no data. The next segment's first header is a
+        // header of some lap (offset 0 is a record boundary in every lap) whose tag tells a
+        // stale one from this lap's, so a reader that gets there early sees `empty`.
+        padding_.add();
+        position_ = (s + 1) * segment_length_;
+    }
+
+    void finish(const claim& c, u64 flags) {
+        const u64 p = c.position_;
+        const u64 s = segment_of(p);
+        const u64 next = p + journal_layout::record_length(c.length_);
+        const bool data = (flags & journal_layout::flag_aborted) == 0;
+        if (offset_of(next) == 0) {
+            take_slot(s + 1, record_count_ + (data ? 1 : 0));
+        } else if (!Sync::canary("journal.no_clear_next")) {
+            // The canary above is a planted bug: stale bytes after the record may read as a header.
+            header(next).store(0, at("journal.P3.clear_next", mo::relaxed));
+            // relaxed above: [E1] below publishes it.
+        }
+        header(p).store(journal_layout::make_header(c.length_, flags, s),
+                        at("journal.E1.commit", mo::release));
+        if (data) {
+            ++record_count_;
+            records_.add();
+        } else {
+            aborted_.add();
+        }
+        position_ = next;
+        published_.store(next, at("journal.E3.publish", mo::release));
+        wait_.signal();
+    }
+
+    // ---- subscriber internals -----------------------------------------------------------
+
+    /// The sequence of the record at `position` in segment `s` (into `record`), by walking
+    /// the segment from its start. Returns journal_errc::none on success, not_retained (the
+    /// slot holds another segment) or not_a_boundary.
+    journal_errc locate(u64 s, u64 position, u64& out) const {
+        const u64 index = index_of(s);
+        // relaxed here and in the walk: the caller's position comes from [E3a] (a live join)
+        // or from a record it read ([E1a]), and either happens after this lap's take-over
+        // and every header before the position; a reuse since is caught by [E2a] below.
+        const u64 w = lap(index).load(at("journal.R7.locate_lap", mo::relaxed));
+        if (w != lap_ready(s)) return journal_errc::not_retained;
+        u64 record = first_record_word(index).load(at("journal.R3.locate_first", mo::relaxed));
+        // relaxed above: as the lap word; the [E2a] fence below validates it.
+        u64 p = s * segment_length_;
+        bool boundary = p == position;
+        while (!boundary && p < position) {
+            const u64 h = header(p).load(at("journal.R7.locate_header", mo::relaxed));
+            const u64 len = journal_layout::header_length_of(h);
+            if (journal_layout::header_tag_of(h) != journal_layout::tag_of(s) ||
+                (h & journal_layout::flag_committed) == 0 ||
+                offset_of(p) + journal_layout::record_length(len) > segment_length_) {
+                break;
+            }
+            const bool skip = (h & (journal_layout::flag_padding | journal_layout::flag_aborted)) != 0;
+            if (!skip || Sync::canary("journal.locate_counts_skips")) ++record;
+            // The canary above is a planted bug: padding and aborted records take sequences.
+            p += journal_layout::record_length(len);
+            boundary = p == position;
+        }
+        Sync::fence(at("journal.E2a.locate_fence", mo::acquire));
+        if (lap(index).load(at("journal.R2.locate_lap", mo::relaxed)) != w) return journal_errc::not_retained;
+        // relaxed above: the [E2a] fence orders the walk before it.
+        if (!boundary) return journal_errc::not_a_boundary;
+        out = record;
+        return journal_errc::none;
+    }
+
+    /// A subscriber at the start of segment `target` or, if that slot was reused
+    /// meanwhile, of the oldest segment after it that is still retained.
+    subscriber start_in_segment(u64 target) const {
+        u64 first = 0;
+        const u64 s = settle(target, first);
+        return subscriber(this, s * segment_length_, first);
+    }
+
+    /// Finds the oldest segment >= target whose slot still holds it and reads the sequence
+    /// of its first record (seqlock-validated). A slot being taken over, or one whose new
+    /// lap is not visible yet, is polled a bounded number of times; a region whose table
+    /// never settles (a corrupted or abandoned file) is inconsistent_table.
+    u64 settle(u64 target, u64& first) const {
+        constexpr u64 max_polls = 1024;
+        for (u64 polls = 0; polls < max_polls; ++polls) {
+            const u64 index = index_of(target);
+            const u64 w = lap(index).load(at("journal.E4a.settle", mo::acquire));
+            if (w == lap_ready(target)) {
+                first = first_record_word(index).load(at("journal.R3.settle_first", mo::relaxed));
+                // relaxed above: [E4a] made this lap's value visible; [E2a] validates it.
+                Sync::fence(at("journal.E2a.settle_fence", mo::acquire));
+                if (lap(index).load(at("journal.R2.settle_lap", mo::relaxed)) == w) return target;
+                // relaxed above: the [E2a] fence orders the first_record read before it.
+            } else if (w > lap_ready(target)) {
+                ++target;  // reused for a newer segment: the next one is newer still
+                continue;
+            }
+            Sync::pause();
+        }
+        throw journal_error(journal_errc::inconsistent_table,
+                            "the slot of segment " + std::to_string(target) + " never holds it",
+                            target * segment_length_);
+    }
+
+    /// The first record sequence of segment `s` (the slot's), for recovery from `p`.
+    u64 first_record_of_segment(u64 s, u64 p) const {
+        const u64 index = index_of(s);
+        if (lap(index).load(at("journal.R5.recover_lap", mo::relaxed)) != lap_ready(s)) {
+            throw journal_error(journal_errc::inconsistent_table,
+                                "the published segment's slot holds another", p);
+        }
+        u64 record = first_record_word(index).load(at("journal.R3.recover_first", mo::relaxed));
+        // relaxed above: recovery runs with no publisher alive; [E4a] ordered it.
+        for (u64 q = s * segment_length_; q < p;) {
+            const u64 h = header(q).load(at("journal.R5.recover_count", mo::relaxed));
+            const u64 len = journal_layout::header_length_of(h);
+            if ((h & journal_layout::flag_committed) == 0 ||
+                journal_layout::header_tag_of(h) != journal_layout::tag_of(s) ||
+                offset_of(q) + journal_layout::record_length(len) > segment_length_) {
+                throw journal_error(journal_errc::inconsistent_table,
+                                    "an uncommitted record before the published position", q);
+            }
+            if ((h & (journal_layout::flag_padding | journal_layout::flag_aborted)) == 0) ++record;
+            q += journal_layout::record_length(len);
+        }
+        return record;
+    }
+
+    read_result corrupt(const subscriber& sub, journal_errc e) const {
+        read_result r;
+        r.status = read_status::corrupt;
+        r.position = sub.position_;
+        r.error = e;
+        return r;
+    }
+
+    /// The subscriber's slot was reused: move it on and say what it lost. It resumes one
+    /// segment past the oldest retained one (with two segments: at the publisher's
+    /// segment), because the oldest is the slot the publisher takes over next: a subscriber
+    /// that lost the race once would lose it again there at once, and lose more.
+    read_result overrun(subscriber& sub) const {
+        const u64 published = published_.load(at("journal.R6.overrun", mo::relaxed));
+        // relaxed above: a stale position only makes the resume target older; settle()
+        // moves past every slot that was reused meanwhile.
+        const u64 s = segment_of(sub.position_);
+        const u64 current = segment_of(published);
+        u64 target = current >= segment_count_ - 2 ? current - (segment_count_ - 2) : 0;
+        target = std::max(target, s + 1);
+        u64 first = 0;
+        try {
+            target = settle(target, first);
+        } catch (const journal_error& e) {
+            return corrupt(sub, e.code());
+        }
+        if (first < sub.record_) return corrupt(sub, journal_errc::inconsistent_table);
+        read_result r;
+        r.status = read_status::overrun;
+        r.position = sub.position_;
+        r.resume_position = target * segment_length_;
+        r.lost_bytes = r.resume_position - sub.position_;
+        r.lost_records = first - sub.record_;
+        if (Sync::canary("journal.overrun_undercounts")) r.lost_records -= r.lost_records > 0 ? 1 : 0;
+        // The canary above is a planted bug: one lost record goes unreported.
+        sub.position_ = r.resume_position;
+        sub.record_ = first;
+        sub.lost_records_ += r.lost_records;
+        return r;
+    }
+
+    /// Is the slot of segment `s` still this lap? Called after the [E2a] fence.
+    bool still_ours(u64 s) const {
+        if (Sync::canary("journal.skip_lap_validation")) return true;
+        // The canary above is a planted bug: a torn copy of a reused slot is delivered.
+        return lap(index_of(s)).load(at("journal.R2.validate_lap", mo::relaxed)) == lap_ready(s);
+        // relaxed above: the [E2a] fence before the call orders the copy before it.
+    }
+
+    read_result read_next(subscriber& sub, std::byte* out, std::size_t capacity) const {
+        for (unsigned skips = 0; skips < max_skips; ++skips) {
+            const u64 p = sub.position_;
+            const u64 s = segment_of(p);
+            const u64 h = header(p).load(at("journal.E1a.poll", mo::acquire));
+            if (journal_layout::header_tag_of(h) != journal_layout::tag_of(s) ||
+                (h & journal_layout::flag_committed) == 0) {
+                const u64 w = lap(index_of(s)).load(at("journal.R1.empty_lap", mo::relaxed));
+                // relaxed above: it only tells "not yet" from "overwritten"; the resume
+                // re-reads what it needs with acquire.
+                if (w > lap_ready(s)) return overrun(sub);
+                read_result r;
+                r.position = p;
+                r.record = sub.record_;
+                return r;  // empty
+            }
+            const u64 len = journal_layout::header_length_of(h);
+            const u64 end = offset_of(p) + journal_layout::record_length(len);
+            if (Sync::canary("journal.length_before_bounds") && len > capacity) {
+                // Planted bug: a corrupt length is reported as a record too large for the buffer.
+                read_result r;
+                r.status = read_status::buffer_too_small;
+                r.position = p;
+                r.record = sub.record_;
+                r.length = static_cast<std::uint32_t>(len);
+                return r;
+            }
+            journal_errc bad = journal_errc::bad_flags;
+            bool broken = (h & journal_layout::flags_mask & ~journal_layout::known_flags) != 0;
+            if (end > segment_length_) {
+                broken = true;
+                bad = journal_errc::record_past_segment;
+            } else if ((h & journal_layout::flag_padding) != 0 && end != segment_length_) {
+                broken = true;
+            }
+            if (broken || (h & (journal_layout::flag_padding | journal_layout::flag_aborted)) != 0) {
+                // mo-justified: guards against payload of a newer lap that mimics a committed
+                // header of this lap (the DST workload writes such payloads and its
+                // no_clear_next canary shows the hazard); a Relacy-sized model never forms it.
+                Sync::fence(at("journal.E2a.skip_fence", mo::acquire));
+                if (!still_ours(s)) return overrun(sub);
+                if (broken) return corrupt(sub, bad);
+                sub.position_ = (h & journal_layout::flag_padding) != 0
+                                    ? (s + 1) * segment_length_
+                                    : p + journal_layout::record_length(len);
+                continue;
+            }
+            if (len > capacity) {
+                read_result r;
+                r.status = read_status::buffer_too_small;
+                r.position = p;
+                r.record = sub.record_;
+                r.length = static_cast<std::uint32_t>(len);
+                return r;
+            }
+            copy_out(word_of(p) + 1, out, len);
+            Sync::fence(at("journal.E2a.poll_fence", mo::acquire));
+            if (!still_ours(s)) return overrun(sub);
+            read_result r;
+            r.status = read_status::record;
+            r.position = p;
+            r.record = sub.record_;
+            r.length = static_cast<std::uint32_t>(len);
+            sub.position_ = p + journal_layout::record_length(len);
+            ++sub.record_;
+            ++sub.delivered_;
+            return r;
+        }
+        read_result r;  // many skips in a row: report empty, the next poll goes on
+        r.position = sub.position_;
+        r.record = sub.record_;
+        return r;
+    }
+
+    // Read-only after construction.
+    const u64 segment_length_;
+    const u64 segment_count_;
+    const unsigned segment_shift_;
+    const std::size_t words_count_;
+    word* words_ = nullptr;
+    word* published_word_ = nullptr;
+    std::unique_ptr<word[]> storage_;  // the checking backends' region
+    int fd_ = -1;
+    bool writable_ = true;
+    bool owns_mapping_ = false;
+
+    // Publisher's line: private position and record sequence, statistics.
+    alignas(false_sharing_bytes) u64 position_ = 0;
+    u64 record_count_ = 0;
+    typename Sync::counter records_;
+    typename Sync::counter aborted_;
+    typename Sync::counter padding_;
+    typename Sync::counter rollovers_;
+
+    alignas(false_sharing_bytes) mutable wait_type wait_;
+
+    // The published position lives in the region (published_word_); this alias keeps the
+    // call sites short.
+    struct published_ref {
+        word** w;
+        [[nodiscard]] u64 load(sync::mo_site site) const { return (*w)->load(site); }
+        void store(u64 v, sync::mo_site site) const { (*w)->store(v, site); }
+    };
+    published_ref published_{&published_word_};
+};
+
+}  // namespace ringlab

@@ -1,0 +1,351 @@
+// scenarios/journal_test.cpp: unit tests of journal.
+//
+//   geometry, round trips of every record size (0, unaligned, the segment maximum),
+//   padding at segment ends, claim/commit/abort, overrun accounting, late joiners (oldest,
+//   live), replay from boundaries and the errors for others, the file-backed mode across
+//   mappings, bad files (magic, version, size, a corrupted header), a publisher killed with
+//   SIGKILL in the middle of a record (fork) and the recovery after it, and a tail on a
+//   real thread.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ringlab/journal.hpp"
+
+namespace ringlab::scenarios {
+namespace {
+
+using journal_t = journal<>;
+namespace layout = journal_layout;
+
+std::vector<std::byte> payload_of(std::uint64_t seq, std::size_t bytes) {
+    std::vector<std::byte> v(bytes);
+    for (std::size_t i = 0; i < bytes; ++i) v[i] = static_cast<std::byte>((seq * 131 + i * 7) & 0xFF);
+    return v;
+}
+
+std::string temp_path(const char* name) {
+    return (std::string(::testing::TempDir()) + "ringlab_journal_" + name + "_" + std::to_string(::getpid()));
+}
+
+/// Reads every record a subscriber can get now; checks each against payload_of(record).
+template <class Sub>
+std::vector<std::uint64_t> drain(Sub& sub, std::size_t max_payload) {
+    std::vector<std::uint64_t> seen;
+    std::vector<std::byte> buf(max_payload);
+    for (;;) {
+        const read_result r = sub.poll(buf);
+        if (r.status != read_status::record) {
+            EXPECT_EQ(r.status, read_status::empty) << to_string(r.status);
+            return seen;
+        }
+        seen.push_back(r.record);
+    }
+}
+
+TEST(journal, rejects_bad_geometry) {
+    EXPECT_THROW(journal_t({100, 4}), journal_error);
+    EXPECT_THROW(journal_t({32, 4}), journal_error);
+    EXPECT_THROW(journal_t({1024, 1}), journal_error);
+    EXPECT_THROW(journal_t({1024, 3}), journal_error);
+    try {
+        journal_t j({1024, 3});
+    } catch (const journal_error& e) {
+        EXPECT_EQ(e.code(), journal_errc::bad_geometry);
+        EXPECT_NE(std::string(e.what()).find("segment_count 3"), std::string::npos) << e.what();
+    }
+}
+
+TEST(journal, round_trips_every_size_with_padding) {
+    journal_t j({256, 8});
+    auto sub = j.subscribe_oldest();
+    const std::vector<std::size_t> sizes{0, 1, 7, 8, 9, 100, 248, 3, 248, 0, 64};
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        const auto p = payload_of(i, sizes[i]);
+        j.append(p);
+    }
+    std::vector<std::byte> buf(j.max_payload());
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        const read_result r = sub.poll(buf);
+        ASSERT_EQ(r.status, read_status::record) << i;
+        EXPECT_EQ(r.record, i);
+        ASSERT_EQ(r.length, sizes[i]);
+        EXPECT_TRUE(sizes[i] == 0 || std::memcmp(buf.data(), payload_of(i, sizes[i]).data(), sizes[i]) == 0)
+            << i;
+    }
+    EXPECT_EQ(sub.poll(buf).status, read_status::empty);
+    EXPECT_GT(j.stats().padding, 0U);
+    EXPECT_EQ(j.stats().records, sizes.size());
+    EXPECT_THROW((void)j.try_claim(249), journal_error);
+}
+
+TEST(journal, claim_commit_and_abort) {
+    journal_t j({128, 2});
+    auto sub = j.subscribe_live();
+    auto c = j.try_claim(16);
+    std::memcpy(c.data(), "0123456789abcdef", 16);
+    std::vector<std::byte> buf(j.max_payload());
+    EXPECT_EQ(sub.poll(buf).status, read_status::empty) << "a reservation is visible before commit";
+    j.commit(c);
+    auto a = j.try_claim(8);
+    j.abort(a);
+    auto d = j.try_claim(3);
+    d.write(0, "abc", 3);
+    j.commit(d);
+    read_result r = sub.poll(buf);
+    ASSERT_EQ(r.status, read_status::record);
+    EXPECT_EQ(std::memcmp(buf.data(), "0123456789abcdef", 16), 0);
+    r = sub.poll(buf);
+    ASSERT_EQ(r.status, read_status::record) << "the aborted record was not skipped";
+    EXPECT_EQ(r.record, 1U) << "an aborted record took a sequence";
+    EXPECT_EQ(std::memcmp(buf.data(), "abc", 3), 0);
+    EXPECT_EQ(j.stats().aborted, 1U);
+}
+
+TEST(journal, buffer_too_small_leaves_the_subscriber_in_place) {
+    journal_t j({256, 2});
+    auto sub = j.subscribe_oldest();
+    j.append(payload_of(0, 40));
+    std::vector<std::byte> small(8), big(64);
+    const read_result r = sub.poll(small);
+    EXPECT_EQ(r.status, read_status::buffer_too_small);
+    EXPECT_EQ(r.length, 40U);
+    EXPECT_EQ(sub.poll(big).status, read_status::record);
+}
+
+TEST(journal, overrun_reports_exactly_what_was_lost) {
+    journal_t j({128, 4});  // 4 segments of 128 bytes: 4 records of 24 payload bytes each
+    auto slow = j.subscribe_oldest();
+    constexpr std::uint64_t total = 40;
+    for (std::uint64_t i = 0; i < total; ++i) j.append(payload_of(i, 24));
+    std::vector<std::byte> buf(j.max_payload());
+    const read_result r = slow.poll(buf);
+    ASSERT_EQ(r.status, read_status::overrun);
+    EXPECT_EQ(r.position, 0U);
+    EXPECT_EQ(r.resume_position % 128, 0U);
+    EXPECT_EQ(r.lost_bytes, r.resume_position);
+    EXPECT_GT(r.lost_records, 0U);
+    std::uint64_t next = r.lost_records;
+    for (;;) {
+        const read_result x = slow.poll(buf);
+        if (x.status == read_status::empty) break;
+        ASSERT_EQ(x.status, read_status::record);
+        ASSERT_EQ(x.record, next);
+        EXPECT_EQ(std::memcmp(buf.data(), payload_of(next, 24).data(), 24), 0);
+        ++next;
+    }
+    EXPECT_EQ(next, total) << "delivered + lost != appended";
+}
+
+TEST(journal, late_joiners_start_at_oldest_or_live) {
+    journal_t j({128, 2});
+    for (std::uint64_t i = 0; i < 10; ++i) j.append(payload_of(i, 24));
+    auto oldest = j.subscribe_oldest();
+    auto live = j.subscribe_live();
+    EXPECT_GT(oldest.next_record(), 0U);
+    EXPECT_EQ(live.next_record(), 10U);
+    const auto from_oldest = drain(oldest, j.max_payload());
+    ASSERT_FALSE(from_oldest.empty());
+    EXPECT_EQ(from_oldest.back(), 9U);
+    EXPECT_TRUE(drain(live, j.max_payload()).empty());
+    j.append(payload_of(10, 24));
+    EXPECT_EQ(drain(live, j.max_payload()), std::vector<std::uint64_t>{10});
+}
+
+TEST(journal, replay_from_boundaries_and_errors_elsewhere) {
+    journal_t j({256, 4});
+    std::vector<std::uint64_t> positions;
+    for (std::uint64_t i = 0; i < 12; ++i) positions.push_back(j.append(payload_of(i, 8 * (i % 5))));
+    for (std::uint64_t i = 0; i < positions.size(); ++i) {
+        auto sub = j.replay(positions[i]);
+        EXPECT_EQ(sub.next_record(), i);
+        const auto seen = drain(sub, j.max_payload());
+        ASSERT_EQ(seen.size(), positions.size() - i);
+        EXPECT_EQ(seen.front(), i);
+    }
+    try {
+        (void)j.replay(positions[1] + 8);
+        ADD_FAILURE() << "a position inside a record was accepted";
+    } catch (const journal_error& e) {
+        EXPECT_EQ(e.code(), journal_errc::not_a_boundary);
+    }
+    for (std::uint64_t i = 0; i < 100; ++i) j.append(payload_of(i, 100));
+    try {
+        (void)j.replay(positions[1]);
+        ADD_FAILURE() << "an overwritten position was accepted";
+    } catch (const journal_error& e) {
+        EXPECT_EQ(e.code(), journal_errc::not_retained);
+    }
+}
+
+TEST(journal, file_capture_replays_in_another_mapping) {
+    const std::string path = temp_path("capture");
+    {
+        auto j = journal_t::create_file(path, {4096, 4});
+        for (std::uint64_t i = 0; i < 100; ++i) j->append(payload_of(i, i % 50));
+        EXPECT_THROW(journal_t::open_file(path, journal_open::append), journal_error) << "two publishers";
+    }
+    auto r = journal_t::open_file(path, journal_open::read_only);
+    auto sub = r->subscribe_oldest();
+    const auto seen = drain(sub, r->max_payload());
+    ASSERT_EQ(seen.size(), 100U);
+    EXPECT_EQ(seen.back(), 99U);
+    EXPECT_THROW((void)r->try_claim(1), journal_error) << "a read-only journal accepted a claim";
+    std::remove(path.c_str());
+}
+
+void write_file(const std::string& path, const std::vector<std::byte>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+journal_errc open_error(const std::string& path) {
+    try {
+        (void)journal_t::open_file(path, journal_open::read_only);
+    } catch (const journal_error& e) {
+        return e.code();
+    }
+    ADD_FAILURE() << "the file opened";
+    return journal_errc::io_error;
+}
+
+TEST(journal, bad_files_give_precise_errors) {
+    journal_t j({128, 2});
+    for (std::uint64_t i = 0; i < 3; ++i) j.append(payload_of(i, 16));
+    const std::vector<std::byte> good(j.region_data(), j.region_data() + j.region_bytes());
+    const std::string path = temp_path("bad");
+
+    auto bad = good;
+    bad[0] = std::byte{'X'};
+    write_file(path, bad);
+    EXPECT_EQ(open_error(path), journal_errc::bad_magic);
+
+    bad = good;
+    bad[layout::version_offset] = std::byte{9};
+    write_file(path, bad);
+    EXPECT_EQ(open_error(path), journal_errc::bad_version);
+
+    bad = good;
+    bad.resize(bad.size() - 8);
+    write_file(path, bad);
+    EXPECT_EQ(open_error(path), journal_errc::size_mismatch);
+
+    bad.resize(100);
+    write_file(path, bad);
+    EXPECT_EQ(open_error(path), journal_errc::too_small);
+
+    bad = good;
+    bad[layout::segment_length_offset] = std::byte{100};
+    write_file(path, bad);
+    EXPECT_EQ(open_error(path), journal_errc::bad_geometry);
+
+    // A committed header whose length runs past its segment.
+    bad = good;
+    const std::size_t second = layout::segments_offset(2) + layout::record_length(16);
+    const std::uint64_t huge = layout::make_header(4000, layout::flag_committed, 0);
+    std::memcpy(bad.data() + second, &huge, sizeof huge);
+    write_file(path, bad);
+    auto r = journal_t::open_file(path, journal_open::read_only);
+    auto sub = r->subscribe_oldest();
+    std::vector<std::byte> buf(r->max_payload());
+    EXPECT_EQ(sub.poll(buf).status, read_status::record);
+    const read_result c = sub.poll(buf);
+    EXPECT_EQ(c.status, read_status::corrupt);
+    EXPECT_EQ(c.error, journal_errc::record_past_segment);
+    EXPECT_EQ(c.position, layout::record_length(16));
+
+    // Unknown flags.
+    bad = good;
+    const std::uint64_t odd = layout::make_header(16, layout::flag_committed | (std::uint64_t{1} << 39), 0);
+    std::memcpy(bad.data() + second, &odd, sizeof odd);
+    write_file(path, bad);
+    r = journal_t::open_file(path, journal_open::read_only);
+    sub = r->subscribe_oldest();
+    (void)sub.poll(buf);
+    EXPECT_EQ(sub.poll(buf).error, journal_errc::bad_flags);
+    std::remove(path.c_str());
+}
+
+// A child process publishes, reserves a record, writes half of it and waits to be killed.
+TEST(journal, a_publisher_killed_mid_record_is_recovered) {
+    const std::string path = temp_path("kill");
+    journal_t::create_file(path, {4096, 4}).reset();
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        auto j = journal_t::open_file(path, journal_open::append);
+        for (std::uint64_t i = 0; i < 50; ++i) j->append(payload_of(i, 24));
+        auto c = j->try_claim(64);
+        std::memcpy(c.data(), payload_of(50, 32).data(), 32);  // half a record
+        const char one = 1;
+        (void)!::write(ready[1], &one, 1);
+        for (;;) ::pause();
+    }
+    char got = 0;
+    ASSERT_EQ(::read(ready[0], &got, 1), 1);
+    EXPECT_THROW(journal_t::open_file(path, journal_open::append), journal_error)
+        << "the live child holds the lock";
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+
+    auto reader = journal_t::open_file(path, journal_open::read_only);
+    auto sub = reader->subscribe_oldest();
+    EXPECT_EQ(drain(sub, reader->max_payload()).size(), 50U) << "committed records before the kill";
+
+    auto successor = journal_t::open_file(path, journal_open::append);
+    EXPECT_EQ(successor->stats().aborted, 1U) << "the half-written record was not turned into a skip";
+    EXPECT_EQ(successor->next_record(), 50U);
+    successor->append(payload_of(50, 24));
+    const auto after = drain(sub, reader->max_payload());
+    EXPECT_EQ(after, std::vector<std::uint64_t>{50}) << "the reader did not skip the dead reservation";
+    ::close(ready[0]);
+    ::close(ready[1]);
+    std::remove(path.c_str());
+}
+
+TEST(journal, tails_a_publisher_thread) {
+    journal_t j({4096, 4});
+    constexpr std::uint64_t total = 20'000;
+    auto sub = j.subscribe_oldest();
+    std::thread publisher([&] {
+        for (std::uint64_t i = 0; i < total; ++i) {
+            const auto p = payload_of(i, 8 + i % 200);
+            j.append(p);
+            if (i % 64 == 0) std::this_thread::yield();
+        }
+    });
+    std::vector<std::byte> buf(j.max_payload());
+    std::uint64_t next = 0, lost = 0;
+    while (next < total) {
+        wait_result w{};
+        const read_result r = sub.wait(buf, w);
+        if (r.status == read_status::overrun) {
+            lost += r.lost_records;
+            next += r.lost_records;
+            continue;
+        }
+        ASSERT_EQ(r.status, read_status::record);
+        ASSERT_EQ(r.record, next);
+        ASSERT_EQ(std::memcmp(buf.data(), payload_of(next, 8 + next % 200).data(), r.length), 0)
+            << "torn record";
+        ++next;
+    }
+    publisher.join();
+    EXPECT_EQ(sub.delivered() + lost, total);
+}
+
+}  // namespace
+}  // namespace ringlab::scenarios
