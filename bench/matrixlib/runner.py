@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -21,12 +23,21 @@ MODES = {
     # per row: min_time (s), one_way_min_time (s), repetitions; the floor probe's min_time;
     # headline rounds and their min_time; events per instruction-count kernel
     "quick": {"min_time": 0.02, "one_way_min_time": 0.05, "repetitions": 2, "probe_min_time": 0.01,
-              "rounds": 3, "round_min_time": 0.05, "icount_events": 6400},
+              "rounds": 3, "round_min_time": 0.05, "icount_events": 6400, "row_timeout": 60},
     "default": {"min_time": 0.3, "one_way_min_time": 1.0, "repetitions": 5, "probe_min_time": 0.02,
-                "rounds": 7, "round_min_time": 0.1, "icount_events": 64000},
+                "rounds": 7, "round_min_time": 0.1, "icount_events": 64000, "row_timeout": 300},
     "full": {"min_time": 1.0, "one_way_min_time": 3.0, "repetitions": 7, "probe_min_time": 0.05,
-             "rounds": 15, "round_min_time": 0.2, "icount_events": 64000},
+             "rounds": 15, "round_min_time": 0.2, "icount_events": 64000, "row_timeout": 900},
 }
+
+def kill_group(proc):
+    """Kills a row's process and everything it started (it runs in a session of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
 
 PROBE_FILTER = "^(" + "|".join(re.escape(n) for n in analysis.PROBE_ROWS) + ")$"
 HEADLINE_FLOOR = "floor/cacheline_round_trip/real_time"
@@ -57,6 +68,14 @@ HEADLINES = [
      "ours": "throughput/disruptor.unicast/busy_spin_wait/manual_time", "peer": EAGER},
     {"name": "disruptor.unicast round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
      "ours": "round_trip/disruptor.unicast/busy_spin_wait/real_time"},
+    # The router (issue 7), in its two-thread rows (the producer steps the router): a 1->2
+    # broadcast against spsc_ring, and the router hop's latency against the direct hop (a
+    # rate ratio of round trips, that is the router's round trip time over spsc_ring's; a
+    # round trip is two hops, so 1.5 is one cache-line transfer more).
+    {"name": "router 1->2 broadcast throughput / spsc_ring", "kind": "throughput_ratio", "goal": ">= 0.5",
+     "ours": "throughput/router/busy_spin_wait/consumers_2/mode_0/policy_1/inline_1/manual_time", "peer": EAGER},
+    {"name": "router round trip / spsc_ring round trip", "kind": "throughput_ratio", "goal": "<= 1.5",
+     "ours": "round_trip/spsc_ring/busy_spin_wait/real_time", "peer": "round_trip/router/busy_spin_wait/inline_1/real_time"},
 ] + [
     {"name": f"disruptor.{topology} throughput / LMAX ({wait})", "kind": "throughput_ratio", "goal": ">= 1.5",
      "ours": f"throughput/disruptor.{topology}/{wait}/manual_time",
@@ -98,8 +117,20 @@ class Runner:
             cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=false"]
         if self.context:
             cmd.append("--benchmark_context=" + ",".join(f"{k}={v}" for k, v in self.context.items()))
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-                       env=dict(os.environ, **(env or {})))
+        # A row that does not finish in row_timeout seconds (a hang, or a machine far busier
+        # than planned) is killed, with everything it started, and reported without data.
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=dict(os.environ, **(env or {})), start_new_session=True)
+        try:
+            proc.wait(timeout=self.mode["row_timeout"])
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            print(f"matrix: {benchmark} did not finish in {self.mode['row_timeout']} s: killed, no data",
+                  file=sys.stderr, flush=True)
+            return {"benchmarks": [], "timed_out": True}
+        except BaseException:  # Ctrl-C: the row's processes go with the runner
+            kill_group(proc)
+            raise
         try:
             with open(raw_path, encoding="utf-8") as f:
                 return json.load(f)
