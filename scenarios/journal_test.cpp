@@ -304,8 +304,19 @@ TEST(journal, a_publisher_killed_mid_record_is_recovered) {
     auto reader = journal_t::open_file(path, journal_open::read_only);
     auto sub = reader->subscribe_oldest();
     EXPECT_EQ(drain(sub, reader->max_payload()).size(), 50U) << "committed records before the kill";
+    // A waiting reader is told the publisher is gone instead of waiting for ever.
+    EXPECT_FALSE(reader->publisher_alive());
+    {
+        std::vector<std::byte> buf(reader->max_payload());
+        wait_result w = wait_result::timed_out;
+        const read_result r = sub.wait(buf, w);
+        EXPECT_EQ(r.status, read_status::publisher_gone);
+        EXPECT_EQ(w, wait_result::ready);
+    }
+    EXPECT_THROW((void)reader->recover(), journal_error) << "recover() on a read-only journal";
 
     auto successor = journal_t::open_file(path, journal_open::append);
+    EXPECT_TRUE(reader->publisher_alive()) << "the successor holds the publisher lock";
     EXPECT_EQ(successor->stats().aborted, 1U) << "the half-written record was not turned into a skip";
     EXPECT_EQ(successor->next_record(), 50U);
     successor->append(payload_of(50, 24));
@@ -313,6 +324,55 @@ TEST(journal, a_publisher_killed_mid_record_is_recovered) {
     EXPECT_EQ(after, std::vector<std::uint64_t>{50}) << "the reader did not skip the dead reservation";
     ::close(ready[0]);
     ::close(ready[1]);
+    std::remove(path.c_str());
+}
+
+TEST(journal, misuse_and_bad_positions_are_errors) {
+    journal_t j({4096, 4});
+    auto c = j.try_claim(16);
+    const std::byte bytes[32]{};
+    EXPECT_THROW(c.write(8, bytes, 16), journal_error) << "a write past the record";
+    j.commit(c);
+    EXPECT_THROW(j.commit(c), journal_error) << "the same claim committed twice";
+    const std::vector<std::byte> big(j.max_payload() + 1);
+    EXPECT_THROW(j.append(std::span<const std::byte>(big)), journal_error);
+
+    // A published position inside a committed record: open_file(append) refuses the file.
+    const std::string path = temp_path("inside");
+    {
+        auto w = journal_t::create_file(path, {4096, 4});
+        std::vector<std::byte> payload(32, std::byte{7});
+        w->append(payload);
+        w->append(payload);
+    }
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        const std::uint64_t inside = 16;  // in the middle of the first record's payload
+        f.seekp(static_cast<std::streamoff>(layout::published_position_offset));
+        f.write(reinterpret_cast<const char*>(&inside), sizeof inside);
+    }
+    try {
+        (void)journal_t::open_file(path, journal_open::append);
+        ADD_FAILURE() << "a published position inside a record was accepted";
+    } catch (const journal_error& e) {
+        EXPECT_EQ(e.code(), journal_errc::bad_published_position) << e.what();
+    }
+    std::remove(path.c_str());
+}
+
+TEST(journal, recreating_a_file_leaves_its_readers_the_old_one) {
+    const std::string path = temp_path("recreate");
+    std::unique_ptr<journal_t> reader;
+    {
+        auto w = journal_t::create_file(path, {4096, 8});
+        w->append(payload_of(0, 24));
+        reader = journal_t::open_file(path, journal_open::read_only);
+    }
+    auto sub = reader->subscribe_oldest();
+    auto replacement = journal_t::create_file(path, {4096, 2});  // smaller: the old mapping must survive
+    EXPECT_EQ(drain(sub, reader->max_payload()), std::vector<std::uint64_t>{0});
+    EXPECT_FALSE(reader->publisher_alive()) << "the old file has no publisher any more";
+    EXPECT_THROW(journal_t::create_file(path, {4096, 2}), journal_error) << "a second creator";
     std::remove(path.c_str());
 }
 

@@ -7,9 +7,9 @@
 // subscribers, each used by one thread. Many publishers are not supported: the publisher's
 // position is private, so two publishers would claim the same bytes. Serialise them
 // outside (a mutex around claim..commit), or give each its own journal. In file mode
-// open_file(append) takes an exclusive flock, so a second publisher process gets
-// journal_errc::locked; the kernel drops the lock when the holder dies, which is what
-// lets a successor recover.
+// open_file(append) takes the publisher's lock (an open-file-description lock), so a second publisher process
+// gets journal_errc::locked; the kernel drops the lock when the holder dies, which is what lets a successor
+// recover.
 //
 // Progress: the publisher is wait-free: it never waits for a subscriber (there is no
 // back-pressure: storage is bounded and the oldest segment is overwritten). try-style
@@ -64,7 +64,7 @@
 //   The wait strategy's own edges order sleeping and waking.
 //
 // Recovery after a publisher died (kill -9, or a crash): a successor calls recover() (file
-// mode: open_file(append) does it under the flock). It walks forward from the published
+// mode: open_file(append) does it under the publisher lock). It walks forward from the published
 // position over committed records to the first header that is not committed. If that is a
 // reservation (the record the dead publisher was writing), it clears the header after it
 // and commits it as `aborted`: subscribers skip it, and it takes no record sequence. The
@@ -202,6 +202,8 @@ enum class read_status : std::uint8_t {
     overrun,           // the subscriber fell behind; it has moved to resume_position
     buffer_too_small,  // the record is longer than the buffer (length says how long)
     corrupt,           // a header that cannot be right (error says how); the subscriber stays
+    publisher_gone,    // (wait) nothing more is committed and the file has no publisher:
+                       // it died or closed; open_file(append) recovers and goes on
 };
 
 [[nodiscard]] constexpr const char* to_string(read_status s) noexcept {
@@ -216,6 +218,8 @@ enum class read_status : std::uint8_t {
             return "buffer_too_small";
         case read_status::corrupt:
             return "corrupt";
+        case read_status::publisher_gone:
+            return "publisher_gone";
     }
     return "?";
 }
@@ -268,6 +272,12 @@ public:
         [[nodiscard]] std::uint32_t size() const noexcept { return length_; }
         /// Copies `bytes` bytes to the payload, `offset` bytes from its start.
         void write(std::size_t offset, const void* src, std::size_t bytes) {
+            if (offset > length_ || bytes > length_ - offset) [[unlikely]] {
+                throw journal_error(journal_errc::payload_too_long,
+                                    "claim::write of " + std::to_string(bytes) + " bytes at offset " +
+                                        std::to_string(offset) + " into a " + std::to_string(length_) +
+                                        "-byte record");
+            }
             owner_->copy_in(payload_word_ + offset / journal_layout::word_length, offset % 8, src, bytes);
         }
         /// Zero-copy access to the payload bytes (native backend only).
@@ -296,38 +306,74 @@ public:
     ~journal() { release_storage(); }
 
     /// Creates (or replaces) the file at `path` as an empty journal and maps it; the caller
-    /// is its publisher (holding the file's flock).
+    /// is its publisher (holding the file's publisher lock). The new journal is built under
+    /// a temporary name and renamed over `path`: a reader of the file it replaces keeps
+    /// that file (and finds its publisher gone), never a file that shrank under its mapping.
+    /// The space is allocated up front, so a full disk is an io_error here, not a SIGBUS later.
     static std::unique_ptr<journal> create_file(
         const std::string& path, journal_config cfg,
         typename wait_type::config wait_cfg = {}) requires(!Sync::is_model) {
         const journal_config g = validated(cfg);
         const std::size_t bytes = journal_layout::total_length(g.segment_length, g.segment_count);
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) throw io_failure("cannot create " + path);
-        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            ::close(fd);
+        // The lock on the current file keeps a second creator (or a live publisher) out.
+        const int current = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (current < 0) throw io_failure("cannot create " + path);
+        if (!lock_publisher(current)) {
+            ::close(current);
             throw journal_error(journal_errc::locked, path + " has a publisher already");
         }
-        if (::ftruncate(fd, 0) != 0 || ::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-            const journal_error e = io_failure("cannot size " + path);
-            ::close(fd);
-            throw e;
+        const std::string temporary = path + ".new." + std::to_string(::getpid());
+        const int fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        auto fail = [&](const std::string& what) {
+            const journal_error e = io_failure(what);
+            if (fd >= 0) {
+                ::close(fd);
+                ::unlink(temporary.c_str());
+            }
+            ::close(current);
+            return e;
+        };
+        if (fd < 0) throw fail("cannot create " + temporary);
+        if (!lock_publisher(fd)) throw fail("cannot lock " + temporary);
+        if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); err != 0) {
+            errno = err;
+            throw fail("cannot allocate " + std::to_string(bytes) + " bytes for " + path);
         }
-        void* base = map(fd, bytes, true, path);
+        void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (base == MAP_FAILED) throw fail("cannot map " + temporary);
         std::unique_ptr<journal> j(new journal(g, wait_cfg, base, fd, true));
         j->format();
+        if (::rename(temporary.c_str(), path.c_str()) != 0) {
+            const journal_error e = io_failure("cannot rename " + temporary + " to " + path);
+            ::unlink(temporary.c_str());
+            ::close(current);
+            throw e;
+        }
+        ::close(current);
         return j;
     }
 
+    /// True while a publisher holds the file (another process, or this one); always true
+    /// for a process-local journal. A read-only subscriber whose file has no publisher
+    /// will see nothing more until one recovers it (open_file(append)).
+    [[nodiscard]] bool publisher_alive() const requires(!Sync::is_model) {
+        if (fd_ < 0 || writable_) return true;
+        struct ::flock probe {};
+        probe.l_type = F_RDLCK;
+        probe.l_whence = SEEK_SET;
+        if (::fcntl(fd_, F_OFD_GETLK, &probe) != 0) return true;  // cannot tell: assume alive
+        return probe.l_type != F_UNLCK;
+    }
+
     /// Maps an existing journal file. read_only: for subscribers, another process may be
-    /// appending. append: takes the publisher's flock and recovers (see the header comment).
+    /// appending. append: takes the publisher's lock and recovers (see the header comment).
     static std::unique_ptr<journal> open_file(
         const std::string& path, journal_open mode,
         typename wait_type::config wait_cfg = {}) requires(!Sync::is_model) {
         const bool writable = mode == journal_open::append;
         const int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
         if (fd < 0) throw io_failure("cannot open " + path);
-        if (writable && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (writable && !lock_publisher(fd)) {
             ::close(fd);
             throw journal_error(journal_errc::locked, path + " has a live publisher");
         }
@@ -425,15 +471,23 @@ public:
         return c.position_;
     }
     u64 append(std::span<const std::byte> payload) {
+        if (payload.size() > max_payload()) [[unlikely]] {
+            throw journal_error(journal_errc::payload_too_long,
+                                "a payload of " + std::to_string(payload.size()) + " bytes (the most is " +
+                                    std::to_string(max_payload()) + ")");
+        }
         return append(payload.data(), static_cast<std::uint32_t>(payload.size()));
     }
 
     /// Takes over as publisher after the previous one died (see the header comment).
     journal_recovery recover() {
+        if (!writable_) [[unlikely]] {
+            throw journal_error(journal_errc::read_only, "recover() on a journal opened read-only");
+        }
         journal_recovery out;
         u64 p = published_.load(at("journal.R5.recover", mo::relaxed));
         // relaxed above and in the recovery walk: it runs after the previous publisher died,
-        // ordered after it by the caller (the flock after its exit, or a join).
+        // ordered after it by the caller (the publisher lock after its exit, or a join).
         validate_published(p);
         u64 record = first_record_of_segment(segment_of(p), p);
         for (;;) {
@@ -579,7 +633,21 @@ public:
             }
             wait = j_->wait_.wait_until(
                 [&] {
-                    r = poll(out);
+                    // A poll that walked over its quota of padding/aborted records made
+                    // progress without a record: poll on rather than park.
+                    u64 before = 0;
+                    do {
+                        before = position_;
+                        r = poll(out);
+                    } while (r.status == read_status::empty && position_ != before);
+                    if constexpr (!Sync::is_model) {
+                        // A file whose publisher died: say so instead of waiting for ever
+                        // (one system call per 256 empty polls).
+                        if (r.status == read_status::empty && (++empty_polls_ & 255) == 0 &&
+                            !j_->publisher_alive()) {
+                            r.status = read_status::publisher_gone;
+                        }
+                    }
                     return r.status != read_status::empty;
                 },
                 timeout_ns);
@@ -600,6 +668,7 @@ public:
         u64 record_;
         u64 delivered_ = 0;
         u64 lost_records_ = 0;
+        u64 empty_polls_ = 0;
     };
 
 private:
@@ -634,6 +703,16 @@ private:
     }
 
     // ---- storage ------------------------------------------------------------------------
+
+    /// The publisher's lock: an open-file-description write lock on the whole file, which a
+    /// read-only subscriber can test (publisher_alive) and which the kernel drops when the
+    /// publisher dies.
+    static bool lock_publisher(int fd) noexcept {
+        struct ::flock lock {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
+    }
 
     static journal_error io_failure(const std::string& what) {
         return journal_error(journal_errc::io_error, what + ": " + std::strerror(errno));
@@ -848,6 +927,12 @@ private:
     }
 
     void finish(const claim& c, u64 flags) {
+        if (c.owner_ != this || c.position_ != position_) [[unlikely]] {
+            throw journal_error(journal_errc::not_a_boundary,
+                                "commit/abort of a claim that is not the current one (finished already, or "
+                                "of another journal)",
+                                c.position_);
+        }
         const u64 p = c.position_;
         const u64 s = segment_of(p);
         const u64 next = p + journal_layout::record_length(c.length_);
@@ -879,10 +964,12 @@ private:
     /// slot holds another segment) or not_a_boundary.
     journal_errc locate(u64 s, u64 position, u64& out) const {
         const u64 index = index_of(s);
-        // relaxed here and in the walk: the caller's position comes from [E3a] (a live join)
-        // or from a record it read ([E1a]), and either happens after this lap's take-over
-        // and every header before the position; a reuse since is caught by [E2a] below.
-        const u64 w = lap(index).load(at("journal.R7.locate_lap", mo::relaxed));
+        // acquire: pairs with the take-over's lap store, so the slot's first-record number
+        // read below is this lap's. replay() takes any position, not only one that came
+        // through [E3a] (a live join) or a record read ([E1a]), which would order it already.
+        // mo-justified: every position the suites replay from came through [E3a]/[E1a], which
+        // order the take-over already; the acquire covers a caller's position from elsewhere.
+        const u64 w = lap(index).load(at("journal.R7.locate_lap", mo::acquire));
         if (w != lap_ready(s)) return journal_errc::not_retained;
         u64 record = first_record_word(index).load(at("journal.R3.locate_first", mo::relaxed));
         // relaxed above: as the lap word; the [E2a] fence below validates it.
@@ -953,7 +1040,8 @@ private:
         }
         u64 record = first_record_word(index).load(at("journal.R3.recover_first", mo::relaxed));
         // relaxed above: recovery runs with no publisher alive; [E4a] ordered it.
-        for (u64 q = s * segment_length_; q < p;) {
+        u64 q = s * segment_length_;
+        while (q < p) {
             const u64 h = header(q).load(at("journal.R5.recover_count", mo::relaxed));
             const u64 len = journal_layout::header_length_of(h);
             if ((h & journal_layout::flag_committed) == 0 ||
@@ -964,6 +1052,11 @@ private:
             }
             if ((h & (journal_layout::flag_padding | journal_layout::flag_aborted)) == 0) ++record;
             q += journal_layout::record_length(len);
+        }
+        if (q != p) {
+            throw journal_error(
+                journal_errc::bad_published_position,
+                "the published position falls inside a record (it ends at " + std::to_string(q) + ")", p);
         }
         return record;
     }
