@@ -60,6 +60,16 @@ def make_row(entry, summary, before, after, hgrm, raw, seconds, cpus):
     return row
 
 
+# --quick (CI): the rows a 2-core machine measures without oversubscription, under the
+# busy-spin and blocking strategies (and the peers' spin and blocking forms): every pattern
+# and every peer, in a few minutes. The default and --full modes run every row.
+QUICK_WAITS = {"", "busy_spin_wait", "blocking_wait", "spin", "blocking"}
+
+
+def quick_row(entry, cpus):
+    return entry.get("threads", 2) <= cpus and entry.get("wait", "") in QUICK_WAITS
+
+
 def measure(run, entry, before, fp, out, suffix=""):
     """One row between the probe before it (given) and the probe after it (returned)."""
     t0 = time.monotonic()
@@ -155,6 +165,8 @@ def main():
     rows = runner.list_rows(args.bench, runner.external_runners(os.path.join(host.ROOT, "bench", "external")))
     if args.filter:
         rows = [r for r in rows if re.search(args.filter, r["name"])]
+    elif mode == "quick":
+        rows = [r for r in rows if quick_row(r, fp["cpus"])]
     run = runner.Runner(args.bench, out, mode, bench_context(fp))
     run.commands = {r["benchmark"]: r["command"] for r in rows if r.get("command")}
     full = not args.filter

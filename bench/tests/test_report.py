@@ -36,6 +36,9 @@ class EndToEnd(unittest.TestCase):
 
     def test_every_registered_row_is_reported(self):
         listed = json.loads(subprocess.run([FAKE, "--ringlab_rows"], capture_output=True, text=True).stdout)
+        # --quick: the rows a machine of this many cores runs without oversubscription.
+        listed = [r for r in listed if r.get("threads", 2) <= (os.cpu_count() or 1) and
+                  r.get("wait", "") in ("", "busy_spin_wait", "blocking_wait", "spin", "blocking")]
         self.assertEqual([r["name"] for r in self.report["rows"]], [r["name"] for r in listed])
         self.assertEqual(len(self.report["probes"]), len(listed) + 1, "one probe before each row and one after the last")
 
@@ -47,7 +50,8 @@ class EndToEnd(unittest.TestCase):
         tp = rows["throughput/spsc_ring/busy_spin_wait"]
         self.assertEqual(tp["peer_ratio"]["peer"], "throughput/peer.boost_spsc_queue/spin")
         self.assertAlmostEqual(tp["peer_ratio"]["value"], 450 / 230, places=1)
-        self.assertTrue(rows["throughput/spsc_ring/busy_spin_wait/producers_2"]["oversubscribed"])
+        if "throughput/spsc_ring/busy_spin_wait/producers_2" in rows:  # --quick leaves it out on 2 cores
+            self.assertTrue(rows["throughput/spsc_ring/busy_spin_wait/producers_2"]["oversubscribed"])
         self.assertNotIn("peer_ratio", rows["throughput/peer.atomic_queue/spin"], "peers are not rated against peers")
 
     def test_headlines_are_measured_and_judged(self):
