@@ -254,7 +254,6 @@ int sweep_canaries(const std::vector<const workload_spec*>& list, const std::str
                    const std::string& json, std::uint64_t windows) {
     std::vector<canary_row> rows;
     int status = 0;
-    std::uint64_t total_bound = 0;
     for (const workload_spec* w : list) {
         for (const auto& c : w->canaries) {
             canary_row row;
@@ -290,8 +289,7 @@ int sweep_canaries(const std::vector<const workload_spec*>& list, const std::str
             row.seconds = seconds_since(t0);
             std::size_t caught_windows = 0;
             for (int k = 0; k < canary_strategy_count; ++k) caught_windows += hits(row.found[k]);
-            const bool caught =
-                hits(row.found[0]) + hits(row.found[1]) + hits(row.found[2]) + hits(row.found[3]) != 0;
+            const bool caught = caught_windows != 0;
             std::printf("%-13s %-38s", row.workload.c_str(), row.canary.c_str());
             for (int k = 0; k < canary_strategy_count; ++k) {
                 std::printf(" %s:%-6s", canary_strategies[k],
@@ -300,7 +298,6 @@ int sweep_canaries(const std::vector<const workload_spec*>& list, const std::str
             std::printf(" %s\n", caught ? "caught" : "MISSED");
             std::fflush(stdout);
             if (!caught) status = canary_missed;
-            total_bound = std::max(total_bound, w->canary_seed_bound);
             rows.push_back(row);
         }
     }
@@ -395,7 +392,6 @@ int sweep_canaries(const std::vector<const workload_spec*>& list, const std::str
             out << "  ]\n}\n";
         }
     }
-    (void)total_bound;
     std::printf("canaries: %s\n", status == 0 ? "every canary caught" : "SOME CANARY MISSED");
     return status;
 }

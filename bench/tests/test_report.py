@@ -50,8 +50,12 @@ class EndToEnd(unittest.TestCase):
         tp = rows["throughput/spsc_ring/busy_spin_wait"]
         self.assertEqual(tp["peer_ratio"]["peer"], "throughput/peer.boost_spsc_queue/spin")
         self.assertAlmostEqual(tp["peer_ratio"]["value"], 450 / 230, places=1)
-        if "throughput/spsc_ring/busy_spin_wait/producers_2" in rows:  # --quick leaves it out on 2 cores
-            self.assertTrue(rows["throughput/spsc_ring/busy_spin_wait/producers_2"]["oversubscribed"])
+        # --quick leaves out a row needing more threads than this machine has; with enough
+        # cores it runs, and is not flagged.
+        if (os.cpu_count() or 1) < 3:
+            self.assertNotIn("throughput/spsc_ring/busy_spin_wait/producers_2", rows)
+        else:
+            self.assertFalse(rows["throughput/spsc_ring/busy_spin_wait/producers_2"]["oversubscribed"])
         self.assertNotIn("peer_ratio", rows["throughput/peer.atomic_queue/spin"], "peers are not rated against peers")
 
     def test_headlines_are_measured_and_judged(self):

@@ -40,22 +40,6 @@ constexpr std::uint64_t value_of(std::uint64_t position) { return position * 3 +
 
 enum class topology : std::uint8_t { unicast, pipeline, multicast, diamond, sequencer };
 
-const char* name_of(topology t) {
-    switch (t) {
-        case topology::unicast:
-            return "unicast";
-        case topology::pipeline:
-            return "pipeline";
-        case topology::multicast:
-            return "multicast";
-        case topology::diamond:
-            return "diamond";
-        case topology::sequencer:
-            return "sequencer";
-    }
-    return "?";
-}
-
 std::vector<stage_spec> stages_of(topology t) {
     switch (t) {
         case topology::unicast:
@@ -201,7 +185,6 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
 
 void workload(run_context& ctx) {
     const auto topo = static_cast<topology>(ctx.knob("topology", 0, 4));
-    (void)name_of;
     with_wait_strategy(ctx, [&]<template <class> class Wait>() {
         if (topo == topology::sequencer) {
             exercise<multi_producer, Wait>(ctx, topo, 3);
