@@ -192,6 +192,24 @@ TEST(ring_buffer, a_blocked_producer_resumes_when_the_consumer_advances) {
     EXPECT_GE(ring.stats().producer_waits, 1u);
 }
 
+TEST(ring_buffer, counts_published_events_from_the_cursor_and_the_stamps) {
+    ring_buffer<event> ring(4);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    EXPECT_EQ(ring.stats().published, 0u);
+    const auto first = ring.next(3);
+    EXPECT_EQ(ring.stats().published, 0u) << "claimed, not published";
+    ring.publish(first.begin, first.end);
+    EXPECT_EQ(ring.stats().published, 3u);
+    consumer.set(3);
+    const auto second = ring.next(4);  // laps the slots of the first claim
+    EXPECT_EQ(ring.stats().published, 3u) << "older laps' stamps do not count";
+    ring.publish(second.begin, second.begin + 2);
+    EXPECT_EQ(ring.stats().published, 5u);
+    ring.publish(second.begin + 2, second.end);
+    EXPECT_EQ(ring.stats().published, 7u);
+}
+
 TEST(multi_producer_sequencer, try_claim_leaves_nothing_behind_when_full) {
     ring_buffer<event, multi_producer> ring(2);
     sequence<> consumer;
@@ -303,8 +321,17 @@ TEST(event_poller, reports_processing_gating_and_idle_and_stops_early) {
     EXPECT_EQ(poller.poll(never), poll_state::idle);
     const auto claim = ring.try_next(2);
     ASSERT_TRUE(claim);
-    EXPECT_EQ(poller.poll(never), poll_state::gating) << "claimed but not yet published";
+    EXPECT_EQ(poller.poll(never), poll_state::idle) << "claimed but not yet published";
     ring.publish(*claim, *claim + 2);
+    {
+        sequence<> upstream;  // a stage the second poller comes after, still at 0
+        sequence<> behind;
+        event_poller<ring_t> after(sequence_barrier<ring_t>(ring, {&upstream}), behind);
+        EXPECT_EQ(after.poll(never), poll_state::gating) << "published, held back by its upstream";
+        upstream.set(1);
+        EXPECT_EQ(after.poll(never), poll_state::processing);
+        EXPECT_EQ(behind.get(), 1u);
+    }
     int calls = 0;
     EXPECT_EQ(poller.poll([&](const event&, std::uint64_t, bool) { return ++calls < 1; }), poll_state::processing);
     EXPECT_EQ(calls, 1);

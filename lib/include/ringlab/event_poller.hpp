@@ -6,9 +6,11 @@
 //
 // The handler is called as handler(const E&, position, end_of_batch) and returns whether
 // to go on: returning false stops the poll after that event (which counts as processed).
-// poll() returns processing (it handed over at least one event), gating (positions are
-// claimed past this consumer, but not yet published or not yet released by the stages it
-// depends on), or idle (nothing claimed past it).
+// poll() returns processing (it handed over at least one event), gating (the event at its
+// position is published, but a stage it comes after has not finished it), or idle (nothing
+// is published at its position yet). A claim still being filled counts as idle: telling it
+// apart means reading the producers' claim line on every empty poll, a line the producer
+// must then take back before its next claim (measured: 3-4% on the unicast round trip).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,9 @@ public:
         const std::uint64_t next = progress_.get();
         const std::uint64_t limit = max >= run_forever - next ? run_forever : next + max;
         const std::uint64_t end = barrier_.available(next, limit);
-        if (end == next) return barrier_.ring().cursor() > next ? poll_state::gating : poll_state::idle;
+        if (end == next) {
+            return barrier_.dependents() > 0 && barrier_.ring().published(next) ? poll_state::gating : poll_state::idle;
+        }
         std::uint64_t p = next;
         while (p < end) {
             const bool more = handler(barrier_.ring().read(p), p, p + 1 == end);

@@ -142,7 +142,6 @@ public:
         for (std::uint64_t p = begin; p < end; ++p) {
             slots_[p & mask_].stamp.store(p + 1, at("ring_buffer.R1.publish", mo::release));
         }
-        if constexpr (!multi_producer_ring) published_.add(end - begin);
         consumer_wait_.signal();
     }
     void publish(std::uint64_t position) { publish(position, position + 1); }
@@ -221,11 +220,22 @@ public:
 
     /// Statistics of a single-producer ring (a multi-producer ring counts nothing here:
     /// a shared counter would cost every producer a contended write).
+    ///
+    /// `published` is derived, not counted: a counter written on every publish cut the
+    /// unicast throughput to a third on a 2-vCPU EPYC. A single producer publishes in
+    /// position order, so the published count is the cursor less the claimed positions at
+    /// its end whose stamps are not set yet (at most a capacity of them).
     struct counters {
         std::uint64_t published = 0;       // events published
         std::uint64_t producer_waits = 0;  // next() calls that found the ring full
     };
-    [[nodiscard]] counters stats() const noexcept { return {published_.get(), producer_waits_.get()}; }
+    [[nodiscard]] counters stats() const {
+        if constexpr (multi_producer_ring) return {};
+        std::uint64_t end = cursor();
+        const std::uint64_t lowest = end > capacity_ ? end - capacity_ : 0;
+        while (end > lowest && !published(end - 1)) --end;
+        return {end, producer_waits_.get()};
+    }
     [[nodiscard]] std::size_t footprint_bytes() const noexcept { return sizeof(*this) + slots_.footprint_bytes(); }
 
 private:
@@ -251,7 +261,6 @@ private:
     detail::slot_array<slot> slots_;
     sequencer_type sequencer_;
     sequence_group<Sync> joiners_;
-    typename Sync::counter published_;
     typename Sync::counter producer_waits_;
     alignas(false_sharing_bytes) wait_type consumer_wait_;
     alignas(false_sharing_bytes) wait_type producer_wait_;
