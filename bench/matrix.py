@@ -62,12 +62,25 @@ def make_row(entry, summary, before, after, hgrm, raw, seconds, cpus):
 
 # --quick (CI): the rows a 2-core machine measures without oversubscription, under the
 # busy-spin and blocking strategies (and the peers' spin and blocking forms): every pattern
-# and every peer, in a few minutes. The default and --full modes run every row.
+# and every peer, in a few minutes. The default mode runs every row but those a suite marks
+# full_only (the far corners of a knob space); --full runs them all.
 QUICK_WAITS = {"", "busy_spin_wait", "blocking_wait", "spin", "blocking"}
 
 
 def quick_row(entry, cpus):
-    return entry.get("threads", 2) <= cpus and entry.get("wait", "") in QUICK_WAITS
+    return (entry.get("threads", 2) <= cpus and entry.get("wait", "") in QUICK_WAITS
+            and not entry.get("full_only"))
+
+
+def select_rows(rows, mode, cpus, pattern=""):
+    """The rows a run measures: those matching --filter, else the mode's set."""
+    if pattern:
+        return [r for r in rows if re.search(pattern, r["name"])]
+    if mode == "quick":
+        return [r for r in rows if quick_row(r, cpus)]
+    if mode == "default":
+        return [r for r in rows if not r.get("full_only")]
+    return list(rows)
 
 
 def measure(run, entry, before, fp, out, suffix=""):
@@ -163,10 +176,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     clear_outputs(out)
     rows = runner.list_rows(args.bench, runner.external_runners(os.path.join(host.ROOT, "bench", "external")))
-    if args.filter:
-        rows = [r for r in rows if re.search(args.filter, r["name"])]
-    elif mode == "quick":
-        rows = [r for r in rows if quick_row(r, fp["cpus"])]
+    rows = select_rows(rows, mode, fp["cpus"], args.filter)
     run = runner.Runner(args.bench, out, mode, bench_context(fp))
     run.commands = {r["benchmark"]: r["command"] for r in rows if r.get("command")}
     full = not args.filter

@@ -83,7 +83,8 @@ void write_rows_json(std::ostream& out) {
         out << ", \"group\": ";
         write_json_string(out, r.spec.group);
         out << ", \"peer\": " << (r.spec.peer ? "true" : "false") << ", \"threads\": " << r.spec.threads
-            << ", \"bytes_per_event\": " << r.spec.bytes_per_event << ", \"knobs\": {";
+            << ", \"bytes_per_event\": " << r.spec.bytes_per_event
+            << ", \"full_only\": " << (r.spec.full_only ? "true" : "false") << ", \"knobs\": {";
         for (std::size_t k = 0; k < r.spec.knobs.size(); ++k) {
             out << (k ? ", " : "");
             write_json_string(out, r.spec.knobs[k].name);

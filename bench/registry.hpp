@@ -57,6 +57,9 @@ struct row_spec {
     bool peer = false;
     /// Bytes moved per event, for the throughput-to-memcpy ratio (the payload size).
     std::uint64_t bytes_per_event = 8;
+    /// Measured only by `matrix --full` (and by a --filter that names it): the far corners
+    /// of a pattern's knob space, which the default run samples instead of sweeping.
+    bool full_only = false;
 };
 
 /// `<kind>/<pattern>[/<wait>][/<knob>_<value>]...`, values written 10k, 1M when exact.

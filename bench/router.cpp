@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -383,6 +384,10 @@ RINGLAB_BENCH_ROWS(router_rows) {
                                                {"mode", static_cast<u64>(mode)},
                                                {"policy", static_cast<u64>(policy)}});
                     spec.threads = 2 + consumers;
+                    // The default run sweeps every consumer count, mode and policy under
+                    // busy spin, and samples the other strategies at two consumers, Park.
+                    spec.full_only = std::string_view(wait) != "busy_spin_wait" &&
+                                     (consumers != 2 || policy != credit_policy::park);
                     add_row(spec, [consumers, mode, policy](benchmark::State& s) {
                         fanout_throughput<Wait>(s, mode, policy, consumers);
                     });
@@ -402,6 +407,8 @@ RINGLAB_BENCH_ROWS(router_rows) {
         for (const u64 rate : offered_rates) {
             row_spec spec = make_spec(base, row_kind::one_way, {{"rate", rate}});
             spec.threads = 3;
+            // Paced rows are the slowest: the default run keeps busy spin and blocking.
+            spec.full_only = std::string_view(wait) != "busy_spin_wait" && std::string_view(wait) != "blocking_wait";
             add_row(spec, [pipe, rate](benchmark::State& s) {
                 one_way(s, pipe, static_cast<double>(rate));
                 label_router_thread(s);

@@ -24,7 +24,7 @@ MODES = {
     # headline rounds and their min_time; events per instruction-count kernel
     "quick": {"min_time": 0.02, "one_way_min_time": 0.05, "repetitions": 2, "probe_min_time": 0.01,
               "rounds": 3, "round_min_time": 0.05, "icount_events": 6400, "row_timeout": 60},
-    "default": {"min_time": 0.3, "one_way_min_time": 1.0, "repetitions": 5, "probe_min_time": 0.02,
+    "default": {"min_time": 0.3, "one_way_min_time": 0.7, "repetitions": 5, "probe_min_time": 0.02,
                 "rounds": 7, "round_min_time": 0.1, "icount_events": 64000, "row_timeout": 300},
     "full": {"min_time": 1.0, "one_way_min_time": 3.0, "repetitions": 7, "probe_min_time": 0.05,
              "rounds": 15, "round_min_time": 0.2, "icount_events": 64000, "row_timeout": 900},

@@ -34,7 +34,8 @@ for pattern, peer, waits in (("spsc_ring", False, ("busy_spin_wait", "blocking_w
 ROWS += [("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"release_every": 16}, 2),
          ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"batch": 64}, 2),
          ("one_way", "spsc_ring", "busy_spin_wait", "spsc", False, {"batch": 64, "rate": 1000000}, 2),
-         ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"producers": 2}, 3)]
+         ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"producers": 2}, 3),
+         ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"capacity": 1024}, 2)]  # full_only
 
 BASE = {  # pattern -> (events/s, round trip ns, one-way p50 ns)
     "spsc_ring": (450e6, 64.0, 90.0), "peer.atomic_queue": (170e6, 70.0, 100.0),
@@ -55,7 +56,7 @@ def row_meta(row):
     name = "/".join([kind, pattern] + ([wait] if wait else []) + [f"{k}_{compact(v)}" for k, v in knobs.items()])
     suffix = "/manual_time" if kind == "throughput" else "/real_time"
     return {"name": name, "benchmark": name + suffix, "kind": kind, "pattern": pattern, "wait": wait, "group": group,
-            "peer": peer, "threads": threads, "bytes_per_event": 8, "knobs": knobs}
+            "peer": peer, "threads": threads, "bytes_per_event": 8, "knobs": knobs, "full_only": "capacity" in knobs}
 
 
 SEEN = {}  # FAKE_ONCE's file, read once per process: {path: names run by earlier processes}

@@ -37,7 +37,7 @@ class EndToEnd(unittest.TestCase):
     def test_every_registered_row_is_reported(self):
         listed = json.loads(subprocess.run([FAKE, "--ringlab_rows"], capture_output=True, text=True).stdout)
         # --quick: the rows a machine of this many cores runs without oversubscription.
-        listed = [r for r in listed if r.get("threads", 2) <= (os.cpu_count() or 1) and
+        listed = [r for r in listed if r.get("threads", 2) <= (os.cpu_count() or 1) and not r["full_only"] and
                   r.get("wait", "") in ("", "busy_spin_wait", "blocking_wait", "spin", "blocking")]
         self.assertEqual([r["name"] for r in self.report["rows"]], [r["name"] for r in listed])
         self.assertEqual(len(self.report["probes"]), len(listed) + 1, "one probe before each row and one after the last")
@@ -134,6 +134,26 @@ class Interrupted(unittest.TestCase):
             self.assertGreaterEqual(len(rep["rows"]), 3)
             with open(os.path.join(folder, "matrix.md"), encoding="utf-8") as f:
                 self.assertIn("Interrupted", f.read())
+
+
+class Selection(unittest.TestCase):
+    ROWS = [{"name": "throughput/a/busy_spin_wait", "threads": 2, "wait": "busy_spin_wait"},
+            {"name": "throughput/a/yielding_wait", "threads": 2, "wait": "yielding_wait"},
+            {"name": "throughput/a/busy_spin_wait/consumers_3", "threads": 5, "wait": "busy_spin_wait"},
+            {"name": "throughput/a/busy_spin_wait/capacity_1k", "threads": 2, "wait": "busy_spin_wait",
+             "full_only": True}]
+
+    def names(self, mode, cpus=2, pattern=""):
+        import matrix
+        return [r["name"] for r in matrix.select_rows(self.ROWS, mode, cpus, pattern)]
+
+    def test_each_mode_measures_its_set(self):
+        self.assertEqual(self.names("quick"), ["throughput/a/busy_spin_wait"])
+        self.assertEqual(self.names("default"), [r["name"] for r in self.ROWS[:3]])
+        self.assertEqual(self.names("full"), [r["name"] for r in self.ROWS])
+
+    def test_a_filter_reaches_a_full_only_row(self):
+        self.assertEqual(self.names("default", pattern="capacity"), ["throughput/a/busy_spin_wait/capacity_1k"])
 
 
 class Analysis(unittest.TestCase):
