@@ -36,10 +36,14 @@ ROWS += [("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"release_
          ("one_way", "spsc_ring", "busy_spin_wait", "spsc", False, {"batch": 64, "rate": 1000000}, 2),
          ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"producers": 2}, 3),
          ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"capacity": 1024}, 2)]  # full_only
+for b in (1, 16):  # the router's batch_max trade-off and its overload rows, one per credit policy
+    ROWS += [("throughput", "router", "busy_spin_wait", "router", False, {"batch_max": b}, 2),
+             ("one_way", "router", "busy_spin_wait", "router", False, {"batch_max": b, "rate": 1000000}, 2)]
+ROWS += [("one_way", "router", "busy_spin_wait", "router", False, {"policy": p, "overload": 1}, 2) for p in range(3)]
 
 BASE = {  # pattern -> (events/s, round trip ns, one-way p50 ns)
     "spsc_ring": (450e6, 64.0, 90.0), "peer.atomic_queue": (170e6, 70.0, 100.0),
-    "peer.boost_spsc_queue": (230e6, 75.0, 110.0)}
+    "peer.boost_spsc_queue": (230e6, 75.0, 110.0), "router": (200e6, 90.0, 120.0)}
 WAIT_IDLE = {"busy_spin_wait": 1.0, "blocking_wait": 0.001, "spin": 1.0}
 
 
@@ -133,10 +137,16 @@ def measure(meta, rep, reps):
         c.update(latency_counters(rtt * 1.1 * scale))
         return rtt * 1.1 * scale, c
     if kind == "one_way":
+        offered = knobs.get("rate", 1000000)
+        p50 *= 1 + knobs.get("batch_max", 0) / 16
         c.update(latency_counters(p50 * scale * (30 if "blocking" in meta["wait"] else 1)))
-        c.update(offered_rate=float(knobs["rate"]), achieved_rate=float(knobs["rate"]),
-                 cpu_ns_per_event=(1e9 / knobs["rate"]) * WAIT_IDLE[meta["wait"]] + 50)
-        return 1e9 / knobs["rate"], c
+        c.update(offered_rate=float(offered), achieved_rate=float(offered),
+                 cpu_ns_per_event=(1e9 / offered) * WAIT_IDLE[meta["wait"]] + 50)
+        if "overload" in knobs:  # drop, park, detach
+            policy = knobs["policy"]
+            c.update(dropped_no_credit=[5e5, 0.0, 0.0][policy], credit_waits=[0.0, 6e4, 7e3][policy],
+                     detaches=[0.0, 0.0, 100.0][policy], achieved_rate=[1e6, 1.5e4, 1e6][policy])
+        return 1e9 / offered, c
     c["idle_cpu_fraction"] = WAIT_IDLE[meta["wait"]] * jitter
     return 1e6, c
 

@@ -21,7 +21,8 @@ class Plots(unittest.TestCase):
             done = subprocess.run([PYTHON, PLOTS, folder], capture_output=True, text=True)
             self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
             names = sorted(os.listdir(os.path.join(folder, "plots")))
-            self.assertEqual(names, ["batch.png", "cpu_vs_p99.png", "latency_spsc.png", "throughput.png"])
+            self.assertEqual(names, ["batch.png", "batch_max.png", "cpu_vs_p99.png",
+                                     "latency_spsc.png", "overload.png", "throughput.png"])
             commit = load(folder)["host"]["commit"]
             for name in names:
                 with open(os.path.join(folder, "plots", name), "rb") as f:
