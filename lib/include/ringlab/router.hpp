@@ -194,11 +194,11 @@ public:
           mask_(cfg_.lane_capacity - 1),
           batch_time_ns_(cfg_.batch_time_us * 1000),
           source_(source),
+          lanes_(cfg_.max_consumers),
           pending_(cfg_.batch_max),
           credit_wait_(wait_cfg) {
-        lanes_.reserve(cfg_.max_consumers);
         for (std::size_t i = 0; i < cfg_.max_consumers; ++i) {
-            lanes_.push_back(std::make_unique<lane>(cfg_.lane_capacity, wait_cfg));
+            lanes_[i] = std::make_unique<lane>(cfg_.lane_capacity, wait_cfg);
         }
         active_.reserve(cfg_.max_consumers);
     }
@@ -413,7 +413,7 @@ public:
     [[nodiscard]] wait_type& consumer_wait(consumer_id id) { return lane_at(id).not_empty; }
 
     [[nodiscard]] std::size_t footprint_bytes() const noexcept {
-        std::size_t bytes = sizeof(*this) + pending_.capacity() * sizeof(value_type);
+        std::size_t bytes = sizeof(*this) + pending_.footprint_bytes() + lanes_.footprint_bytes();
         for (const auto& l : lanes_) bytes += sizeof(lane) + l->slots.footprint_bytes();
         return bytes;
     }
@@ -501,7 +501,7 @@ private:
     bool refill() {
         if (pending_begin_ != pending_end_) return true;
         pending_begin_ = 0;
-        pending_end_ = source_.try_pop_batch(pending_.data(), pending_.size());
+        pending_end_ = source_.try_pop_batch(&pending_[0], pending_.size());
         taken_.add(pending_end_);
         return pending_end_ != 0;
     }
@@ -777,10 +777,13 @@ private:
     const u64 mask_;
     const u64 batch_time_ns_;
     Source& source_;
-    std::vector<std::unique_ptr<lane>> lanes_;
+    // Both arrays below sit on lines of their own (slot_array pads them): consumers read
+    // lanes_ on every take, and the router writes pending_ on every step; next to each
+    // other on the heap, the two shared a line and cost a line transfer per round trip.
+    detail::slot_array<std::unique_ptr<lane>> lanes_;
 
     // Router's own state and counters.
-    alignas(false_sharing_bytes) std::vector<value_type> pending_;
+    alignas(false_sharing_bytes) detail::slot_array<value_type> pending_;
     std::size_t pending_begin_ = 0;
     std::size_t pending_end_ = 0;
     std::size_t next_ = 0;  // broadcast: the consumer of the current event; work_queue: its turn

@@ -31,6 +31,8 @@ public:
 
     [[nodiscard]] Slot& operator[](std::size_t index) const noexcept { return slots_[index]; }
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] Slot* begin() const noexcept { return slots_; }
+    [[nodiscard]] Slot* end() const noexcept { return slots_ + count_; }
     /// Bytes this array occupies, gaps included (the ring's memory footprint).
     [[nodiscard]] std::size_t footprint_bytes() const noexcept {
         return 2 * pad_bytes + count_ * sizeof(Slot);
