@@ -39,7 +39,9 @@ struct value_event {
     u64 value = 0;
 };
 
-struct summing_handler {
+// Each handler on lines of its own: they sit side by side in the benchmark's frame, and
+// every stage writes its sum on every event.
+struct alignas(false_sharing_bytes) summing_handler {
     u64 sum = 0;
     void operator()(const value_event& e, u64, bool) { sum += e.value; }
 };
@@ -148,7 +150,7 @@ void topology_throughput(benchmark::State& state, shape s) {
 
 /// The echo stage of the round trip: every event of ring A is published into ring B.
 template <class Ring>
-struct echo_handler {
+struct alignas(false_sharing_bytes) echo_handler {
     Ring* out;
     void operator()(const value_event& e, u64, bool) { publish_one(*out, e.value); }
 };

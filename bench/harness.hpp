@@ -191,11 +191,13 @@ void throughput(benchmark::State& state, Make make, std::uint64_t events_per_ite
     auto q = make_measured(make, heap);
     const cpu_pair plan = pair_plan();
     alignas(false_sharing_bytes) std::atomic<std::uint64_t> received{0};
-    std::thread consumer([&] {
-        (void)pin_current_thread(plan.second);
+    // The consumer gets what it reads by value (or on a line of its own): the producer's
+    // stack words beside them change on every event.
+    std::thread consumer([&received, qp = q.get(), events_per_iteration, cpu = plan.second] {
+        (void)pin_current_thread(cpu);
         std::array<std::uint64_t, Batch> got{};
         for (;;) {
-            const std::size_t n = Batch == 1 ? (got[0] = receive(*q), 1) : receive_some(*q, got.data(), Batch);
+            const std::size_t n = Batch == 1 ? (got[0] = receive(*qp), 1) : receive_some(*qp, got.data(), Batch);
             for (std::size_t i = 0; i < n; ++i) {
                 if (got[i] == stop_value) return;
                 if ((got[i] & (events_per_iteration - 1)) == 0) received.store(got[i], std::memory_order_release);
@@ -246,11 +248,11 @@ void throughput_producers(benchmark::State& state, Make make, int producers,
     const thread_plan plan = plan_threads(producers + 1);
     alignas(false_sharing_bytes) std::atomic<std::uint64_t> received{0};
     alignas(false_sharing_bytes) std::atomic<bool> stop{false};
-    std::thread consumer([&] {
-        (void)pin_current_thread(plan.cpus[1]);
+    std::thread consumer([&received, qp = q.get(), producers, cpu = plan.cpus[1]] {
+        (void)pin_current_thread(cpu);
         std::uint64_t count = 0;
         for (int stops = 0; stops < producers;) {
-            if (receive(*q) == stop_value) {
+            if (receive(*qp) == stop_value) {
                 ++stops;
                 continue;
             }
@@ -260,10 +262,10 @@ void throughput_producers(benchmark::State& state, Make make, int producers,
     std::vector<std::thread> others;
     for (int p = 1; p < producers; ++p) {
         const int cpu = plan.cpus[static_cast<std::size_t>(p) + 1];  // cpus[1] is the consumer's
-        others.emplace_back([&, cpu] {
+        others.emplace_back([&stop, qp = q.get(), cpu] {
             (void)pin_current_thread(cpu);
-            while (!stop.load(std::memory_order_acquire)) send(*q, 1);
-            send(*q, stop_value);
+            while (!stop.load(std::memory_order_acquire)) send(*qp, 1);
+            send(*qp, stop_value);
         });
     }
     (void)pin_current_thread(plan.cpus[0]);

@@ -32,6 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "ringlab/platform.hpp"
+
 namespace ringlab::bench {
 
 /// The nearest-rank position of percentile `p` (0..100) among `n` samples, in [1, n].
@@ -44,8 +46,10 @@ namespace ringlab::bench {
     return std::min(rank, n);
 }
 
+// On lines of its own: a consumer records into it on every event, while the histogram sits
+// in the frame of a thread that writes its own locals just as often.
 template <unsigned SubBucketBits = 9>
-class log_linear_histogram {
+class alignas(false_sharing_bytes) log_linear_histogram {
     static_assert(SubBucketBits >= 2 && SubBucketBits <= 16,
                   "Sub-bucket bits outside [2, 16] make either useless or huge histograms.");
 

@@ -164,9 +164,11 @@ void fanout_inline(benchmark::State& state, router_mode mode, credit_policy poli
     std::vector<typename router_t::consumer_id> ids;
     for (int c = 0; c < consumers; ++c) ids.push_back(r.attach(lane_capacity / 4));
     (void)r.step();
-    std::atomic<bool> stop{false};
-    std::thread drain([&] {
-        (void)pin_current_thread(plan.second);
+    // The drain gets what it reads in its loop by value or on a line of its own: the
+    // producer's stack words change on every event.
+    alignas(false_sharing_bytes) std::atomic<bool> stop{false};
+    std::thread drain([&r, &stop, ids, cpu = plan.second] {
+        (void)pin_current_thread(cpu);
         u64 sum = 0;
         while (!stop.load(std::memory_order_acquire)) {
             std::size_t n = 0;
@@ -233,20 +235,23 @@ void fanout_throughput(benchmark::State& state, router_mode mode, credit_policy 
     for (int c = 0; c < consumers; ++c) ids.push_back(r.attach(lane_capacity / 4));
     (void)r.step();
     std::thread router_thread = r.spawn(plan.cpus[1]);
-    std::atomic<bool> stop{false};
+    // Threads get what they read in their loops by value or on lines of its own: the
+    // producer's stack words change on every event.
+    alignas(false_sharing_bytes) std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
     for (int c = 0; c < consumers; ++c) {
-        threads.emplace_back([&, c] {
-            (void)pin_current_thread(plan.cpus[static_cast<std::size_t>(c) + 2]);
+        threads.emplace_back([&r, &stop, id = ids[static_cast<std::size_t>(c)],
+                              cpu = plan.cpus[static_cast<std::size_t>(c) + 2]] {
+            (void)pin_current_thread(cpu);
             u64 sum = 0;
             while (!stop.load(std::memory_order_acquire)) {
                 const std::size_t n = r.consume(
-                    ids[static_cast<std::size_t>(c)], [&](const u64& v) { sum += v; }, 256);
+                    id, [&](const u64& v) { sum += v; }, 256);
                 if (n == 0) {
                     u64 v = 0;
-                    const take_status st = r.take(ids[static_cast<std::size_t>(c)], v, 100'000);
+                    const take_status st = r.take(id, v, 100'000);
                     if (st == take_status::taken) sum += v;
-                    if (st == take_status::detached) (void)r.reattach(ids[static_cast<std::size_t>(c)]);
+                    if (st == take_status::detached) (void)r.reattach(id);
                 }
             }
             benchmark::DoNotOptimize(sum);
@@ -303,7 +308,9 @@ void router_round_trip(benchmark::State& state, bool inline_step, bool timed) {
     const cpu_pair plan = pair_plan();
     std::thread router_thread;
     if (!inline_step) router_thread = r.spawn();
-    std::thread partner([&] {
+    // `id` by value: the partner reads it on every take, and main's loop writes the stack
+    // words beside it (a line transfer per round trip when they share a line).
+    std::thread partner([&, id] {
         (void)pin_current_thread(plan.second);
         for (;;) {
             u64 v = 0;
