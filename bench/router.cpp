@@ -151,6 +151,20 @@ void report_router(benchmark::State& state, const router_config& cfg, const auto
 /// Free-running fanout on two threads: the benchmark thread produces and steps the router
 /// itself (caller-owned), one consumer thread drains every lane. What a 2-core machine can
 /// measure without oversubscription: the router's own cost per event and per delivery.
+/// The counters of a fanout row: `sent` events in, `cpu` process CPU seconds spent.
+template <class Router, class Source>
+void report_fanout(benchmark::State& state, const Router& r, const Source& source, const router_config& cfg, u64 sent,
+                   double cpu) {
+    const auto stats = r.stats();
+    const auto events = static_cast<double>(sent);
+    state.SetItemsProcessed(static_cast<std::int64_t>(sent));
+    state.counters["deliveries_per_second"] =
+        benchmark::Counter(static_cast<double>(stats.delivered), benchmark::Counter::kIsRate);
+    state.counters["cpu_ns_per_event"] = events > 0 ? cpu * 1e9 / events : 0;
+    state.counters["footprint_bytes"] = static_cast<double>(r.footprint_bytes() + source.footprint_bytes());
+    report_router(state, cfg, stats, events);
+}
+
 template <template <class> class Wait>
 void fanout_inline(benchmark::State& state, router_mode mode, credit_policy policy, int consumers) {
     using source_t = spsc_ring<u64, Wait>;
@@ -209,14 +223,7 @@ void fanout_inline(benchmark::State& state, router_mode mode, credit_policy poli
     const double cpu = process_cpu_seconds() - cpu0;
     stop.store(true, std::memory_order_release);
     drain.join();
-    const auto stats = r.stats();
-    const auto events = static_cast<double>(sent);
-    state.SetItemsProcessed(static_cast<std::int64_t>(sent));
-    state.counters["deliveries_per_second"] =
-        benchmark::Counter(static_cast<double>(stats.delivered), benchmark::Counter::kIsRate);
-    state.counters["cpu_ns_per_event"] = events > 0 ? cpu * 1e9 / events : 0;
-    state.counters["footprint_bytes"] = static_cast<double>(r.footprint_bytes() + source.footprint_bytes());
-    report_router(state, cfg, stats, events);
+    report_fanout(state, r, source, cfg, sent, cpu);
     label_plan(state, plan);
 }
 
@@ -235,7 +242,7 @@ void fanout_throughput(benchmark::State& state, router_mode mode, credit_policy 
     for (int c = 0; c < consumers; ++c) ids.push_back(r.attach(lane_capacity / 4));
     (void)r.step();
     std::thread router_thread = r.spawn(plan.cpus[1]);
-    // Threads get what they read in their loops by value or on lines of its own: the
+    // Threads get what they read in their loops by value or on lines of their own: the
     // producer's stack words change on every event.
     alignas(false_sharing_bytes) std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
@@ -281,14 +288,7 @@ void fanout_throughput(benchmark::State& state, router_mode mode, credit_policy 
     for (auto& t : threads) t.join();
     r.stop();
     router_thread.join();
-    const auto stats = r.stats();
-    const auto events = static_cast<double>(sent);
-    state.SetItemsProcessed(static_cast<std::int64_t>(sent));
-    state.counters["deliveries_per_second"] =
-        benchmark::Counter(static_cast<double>(stats.delivered), benchmark::Counter::kIsRate);
-    state.counters["cpu_ns_per_event"] = events > 0 ? cpu * 1e9 / events : 0;
-    state.counters["footprint_bytes"] = static_cast<double>(r.footprint_bytes() + source.footprint_bytes());
-    report_router(state, cfg, stats, events);
+    report_fanout(state, r, source, cfg, sent, cpu);
     label_plan(state, plan.oversubscribed, 2 + consumers);
 }
 
