@@ -15,6 +15,10 @@
 //                                          1: told `detached` only after taking everything
 //                                          delivered (I3); re-attaches until what it took
 //                                          plus what it was told it missed is every event
+// broadcast_batch  [K1 K1a K2 K2a]         broadcast + park, two lanes of credit 2, batches
+//                                          of 2: the router delivers a whole batch lane by
+//                                          lane when both have its credit, event by event
+//                                          otherwise; each consumer takes 4 in order
 // join_leave       [K4 K4a K5 K5a]         work_queue + park, one lane, two consumers: each
 //                                          claims the lane (one waits for the other to leave
 //                                          and the router to free it, I2), takes and leaves
@@ -118,6 +122,33 @@ struct detach_reattach : rl::test_suite<detach_reattach, 2> {
     }
 };
 
+struct broadcast_batch : rl::test_suite<broadcast_batch, 3> {
+    source_t source{4};
+    router_t r{source, model_config(ringlab::router_mode::broadcast, ringlab::credit_policy::park, 2, 2)};
+
+    void before() {
+        (void)r.attach(2);
+        (void)r.attach(2);
+        (void)r.step();  // grants both joins before any event flows
+    }
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 1; v <= 4; ++v) expect(source.try_push(v), "the source ring was full");
+            while (r.stats().routed < 4) {
+                if (r.step() == 0) relacy::pause();
+            }
+            return;
+        }
+        const router_t::consumer_id id = index - 1;
+        for (int want = 1; want <= 4; ++want) {
+            int got = 0;
+            spin_until([&] { return r.try_take(id, got) == ringlab::take_status::taken; });
+            expect(got == want, "a consumer got an event out of order, twice or never sent");
+        }
+    }
+};
+
 struct join_leave : rl::test_suite<join_leave, 3> {
     source_t source{4};
     router_t r{source, model_config(ringlab::router_mode::work_queue, ringlab::credit_policy::park, 1, 2)};
@@ -161,5 +192,6 @@ int main(int argc, char** argv) {
         argc, argv,
         {make_suite<credit_handshake>("credit_handshake", "K1 K1a K2 K2a K4 K4a"),
          make_suite<detach_reattach>("detach_reattach", "K1 K1a K2 K2a K3 K3a K4 K5 K5a"),
+         make_suite<broadcast_batch>("broadcast_batch", "K1 K1a K2 K2a", 1),
          make_suite<join_leave>("join_leave", "K4 K4a K5 K5a", 1)});
 }

@@ -375,6 +375,14 @@ TEST(router_canaries, the_rounds_catch_a_delivery_over_the_credit) {
     })) << "nothing noticed a backlog above the credit";
 }
 
+TEST(router_canaries, the_rounds_catch_a_broadcast_batch_over_the_credit) {
+    const canary_scope bug("router.batch_credit_for_one");
+    EXPECT_FALSE(rc::check("rounds with router.batch_credit_for_one", [] {
+        const std::string broken = rounds<sync::sim>(gen_plan(60, false));
+        RC_ASSERT(broken.empty());
+    })) << "nothing noticed a broadcast batch sent on the credit for one event";
+}
+
 #if RINGLAB_WITH_DST
 TEST(router_canaries, the_dst_stream_catches_a_park_that_gives_up) {
     const canary_scope bug("router.park_gives_up");

@@ -260,6 +260,8 @@ const register_workload registration{workload_spec{
          "a consumer detached at its first exhaustion, before detach_after_ns"},
         {canary_spec::kind::planted, "router.credit_off_by_one",
          "one delivery more than the consumer's credit"},
+        {canary_spec::kind::planted, "router.batch_credit_for_one",
+         "a broadcast batch delivered with the credit for one event"},
         {canary_spec::kind::mutant, "router.K1.deliver",
          "the lane slot's stamp no longer publishes its value"},
         {canary_spec::kind::mutant, "router.K2.return",

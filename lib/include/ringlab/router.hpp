@@ -486,11 +486,13 @@ private:
     }
 
     lane& lane_at(consumer_id id) const {
-        if (id >= lanes_.size()) {
-            throw config_error("router: consumer id " + std::to_string(id) + " is out of range [0, " +
-                               std::to_string(lanes_.size()) + ")");
-        }
+        if (id >= lanes_.size()) [[unlikely]] bad_id(id);
         return *lanes_[id];
+    }
+
+    [[noreturn]] [[gnu::noinline]] [[gnu::cold]] void bad_id(consumer_id id) const {
+        throw config_error("router: consumer id " + std::to_string(id) + " is out of range [0, " +
+                           std::to_string(lanes_.size()) + ")");
     }
 
     [[nodiscard]] bool stopping() const noexcept {
@@ -587,6 +589,7 @@ private:
 
     template <router_mode Mode>
     std::size_t route() {
+        if (const std::size_t n = route_batch<Mode>(); n != 0) return n;
         const u64 budget_end = batch_time_ns_ != 0 ? Sync::now_ns() + batch_time_ns_ : 0;
         std::size_t handled = 0;
         while (pending_begin_ < pending_end_) {
@@ -601,13 +604,49 @@ private:
         return handled;
     }
 
+    /// The fast path: when no time budget applies, no broadcast event is half offered and
+    /// every attached consumer has credit for its whole share of the pending batch, delivers
+    /// the batch lane by lane (one run of slot stores and one head store per lane):
+    /// broadcast gives each lane every event; work_queue gives the lane k places after the
+    /// round-robin cursor events k, k + m, k + 2m ... of m lanes, the events the slow path
+    /// would give it. Otherwise 0, and route() offers the batch event by event.
+    template <router_mode Mode>
+    std::size_t route_batch() {
+        constexpr bool broadcast = Mode == router_mode::broadcast;
+        const std::size_t n = pending_end_ - pending_begin_;
+        const std::size_t m = active_.size();
+        if (batch_time_ns_ != 0 || n < 2 || m == 0 || (broadcast && next_ != 0)) return 0;
+        auto share = [&](std::size_t k) -> std::size_t {
+            if constexpr (broadcast) {
+                return n;
+            } else {
+                return k < n ? (n - k - 1) / m + 1 : 0;
+            }
+        };
+        auto lane_index = [&](std::size_t k) { return broadcast ? k : (next_ + k) % m; };
+        // The canary below is a planted bug: the batch goes out with the credit for one event.
+        const bool one = Sync::canary("router.batch_credit_for_one");
+        for (std::size_t k = 0; k < m; ++k) {
+            const std::size_t count = share(k);
+            if (count != 0 && !has_credit(*lanes_[active_[lane_index(k)]], one ? 1 : count)) return 0;
+        }
+        for (std::size_t k = 0; k < m && share(k) != 0; ++k) {
+            const u32 id = active_[lane_index(k)];
+            deliver(*lanes_[id], id, &pending_[pending_begin_ + (broadcast ? 0 : k)], share(k), broadcast ? 1 : m);
+        }
+        if constexpr (!broadcast) next_ = (next_ + n - 1) % m + 1;
+        pending_begin_ = pending_end_;
+        routed_.add(n);
+        return n;
+    }
+
     /// Offers `v` to every attached consumer from next_ on; false when the step must end
     /// with `v` still pending (a park that timed out).
     bool broadcast_one(const value_type& v) {
         while (next_ < active_.size()) {
             lane& l = *lanes_[active_[next_]];
             if (has_credit(l)) {
-                deliver(l, active_[next_], v);
+                deliver(l, active_[next_], &v, 1);
                 ++next_;
                 continue;
             }
@@ -647,7 +686,7 @@ private:
                 const std::size_t index = (next_ + k) % n;
                 lane& l = *lanes_[active_[index]];
                 if (!has_credit(l)) continue;
-                deliver(l, active_[index], v);
+                deliver(l, active_[index], &v, 1);
                 next_ = index + 1;
                 return true;
             }
@@ -661,26 +700,30 @@ private:
         }
     }
 
-    /// Whether lane `l` may take one more event (I1). Refreshes the cached tail ([K2a]) only
-    /// when the cache says the credit is spent.
-    bool has_credit(lane& l) {
+    /// Whether lane `l` may take `n` more events (I1). Refreshes the cached tail ([K2a]) only
+    /// when the cache says the credit is short.
+    bool has_credit(lane& l, u64 n = 1) {
         const u64 head = l.head.get();
-        if (head - l.tail_cache < l.credit) return true;
+        if (head - l.tail_cache + n <= l.credit) return true;
         l.tail_cache = l.tail.load(at("router.K2a.credit", mo::acquire));
         const u64 backlog = head - l.tail_cache;
         Sync::check(backlog <= l.credit, "router: a lane's backlog exceeds its credit (I1)");
-        const bool ok = Sync::canary("router.credit_off_by_one") ? backlog <= l.credit : backlog < l.credit;
+        const bool ok = Sync::canary("router.credit_off_by_one") ? backlog + n <= l.credit + 1 : backlog + n <= l.credit;
         // The canary above is a planted bug: one delivery more than the credit allows.
         if (ok) l.exhausted = false;
         return ok;
     }
 
-    void deliver(lane& l, u32 id, const value_type& v) {
-        const u64 position = l.head.get();
-        slot& s = l.slots[position & mask_];
-        s.value.store(v);
-        s.stamp.store(position + 1, at("router.K1.deliver", mo::release));
-        l.head.set(position + 1);
+    /// Delivers v[0], v[stride] ... (n events) into lane `l`, its credit checked: each slot's
+    /// stamp publishes it.
+    void deliver(lane& l, u32 id, const value_type* v, std::size_t n, std::size_t stride = 1) {
+        const u64 head = l.head.get();
+        for (std::size_t j = 0; j < n; ++j) {
+            slot& s = l.slots[(head + j) & mask_];
+            s.value.store(v[j * stride]);
+            s.stamp.store(head + j + 1, at("router.K1.deliver", mo::release));
+        }
+        l.head.set(head + n);
         signal_mask_ |= u64{1} << id;
     }
 
