@@ -13,6 +13,8 @@
 //        steps the router and one thread drains every lane.
 //   one_way/router/<wait>/rate_R, idle/router/<wait>
 //        1 -> 1 broadcast under park: the router on its own thread between two spsc hops
+//   one_way/router/<wait>/inline_1/rate_R
+//        the same on two threads: the producer steps the router after each push
 //   round_trip[_dist]/router/<wait>/inline_I
 //        I 1: the sender steps the router itself (caller-owned thread): the router's cost
 //        per event without a third thread; I 0: the router on its own thread. Compare with
@@ -135,6 +137,40 @@ private:
     std::thread slow_;
     std::atomic<bool> stop_slow_{false};
     std::atomic<bool> stopped_{false};  // the consumer took a stop_value
+};
+
+/// producer ──spsc──▶ router ──lane 0──▶ consumer on two threads: the producer steps the
+/// router after each push (the caller-owned form), so a paced row measures the router's
+/// latency without a third thread to schedule.
+template <template <class> class Wait>
+class router_inline_pipe {
+public:
+    using source_t = spsc_ring<u64, Wait>;
+    using router_t = router<source_t, Wait>;
+
+    explicit router_inline_pipe(router_config cfg)
+        : source_(source_capacity), router_(source_, std::move(cfg)), id_(router_.attach(lane_capacity)) {
+        (void)router_.step();
+    }
+
+    /// Pushes and routes: steps until the router holds nothing (a park that timed out
+    /// steps again), so no event waits for a later push.
+    wait_result push(u64 v) {
+        while (!source_.try_push(v)) (void)router_.step();
+        ++sent_;
+        while (router_.stats().routed < sent_) (void)router_.step();
+        return wait_result::ready;
+    }
+    wait_result pop(u64& v) { return router_.take(id_, v) == take_status::taken ? wait_result::ready : wait_result::timed_out; }
+    [[nodiscard]] std::size_t footprint_bytes() const noexcept {
+        return source_.footprint_bytes() + router_.footprint_bytes();
+    }
+
+private:
+    source_t source_;
+    router_t router_;
+    typename router_t::consumer_id id_;
+    u64 sent_ = 0;
 };
 
 /// The shared kernels label a pair of threads; a router_pipe adds the router's own thread.
@@ -420,6 +456,15 @@ RINGLAB_BENCH_ROWS(router_rows) {
                 one_way(s, pipe, static_cast<double>(rate));
                 label_router_thread(s);
             });
+        }
+        const auto inline_pipe = [] {
+            return std::make_unique<router_inline_pipe<Wait>>(
+                bench_config(router_mode::broadcast, credit_policy::park, 1));
+        };
+        for (const u64 rate : offered_rates) {
+            row_spec spec = make_spec(base, row_kind::one_way, {{"inline", 1}, {"rate", rate}});
+            spec.full_only = std::string_view(wait) != "busy_spin_wait" && std::string_view(wait) != "blocking_wait";
+            add_row(spec, [inline_pipe, rate](benchmark::State& s) { one_way(s, inline_pipe, static_cast<double>(rate)); });
         }
         row_spec idle_spec = make_spec(base, row_kind::idle);
         idle_spec.threads = 3;
