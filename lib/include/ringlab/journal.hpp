@@ -88,13 +88,12 @@
 #include <vector>
 
 #if defined(__linux__)
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
+#include "ringlab/detail/journal_file.hpp"
+#include "ringlab/journal_error.hpp"
 #include "ringlab/journal_layout.hpp"
 #include "ringlab/platform.hpp"
 #include "ringlab/sync/native.hpp"
@@ -115,81 +114,6 @@
 #endif
 
 namespace ringlab {
-
-enum class journal_errc : std::uint8_t {
-    none,                    // no error
-    bad_geometry,            // a segment length or count outside the limits
-    io_error,                // open/stat/mmap failed (errno is in the message)
-    locked,                  // another publisher holds the file
-    read_only,               // a publisher call on a journal opened read-only
-    too_small,               // shorter than a region header
-    bad_magic,               // not a journal
-    bad_version,             // a journal of another format version
-    bad_header_length,       // the header length field disagrees with this version
-    size_mismatch,           // the file is not exactly as long as its header says (truncated)
-    bad_published_position,  // the published position lies outside the retained segments
-    payload_too_long,        // a record larger than a segment can hold
-    record_past_segment,     // a header whose length runs past the end of its segment
-    bad_flags,               // unknown flag bits, or padding that does not end the segment
-    not_a_boundary,          // a replay position that is not the start of a record
-    not_retained,            // a replay position older than the oldest retained segment
-    inconsistent_table,      // the segment table contradicts the published position
-};
-
-[[nodiscard]] constexpr const char* to_string(journal_errc e) noexcept {
-    switch (e) {
-        case journal_errc::none:
-            return "none";
-        case journal_errc::bad_geometry:
-            return "bad_geometry";
-        case journal_errc::io_error:
-            return "io_error";
-        case journal_errc::locked:
-            return "locked";
-        case journal_errc::read_only:
-            return "read_only";
-        case journal_errc::too_small:
-            return "too_small";
-        case journal_errc::bad_magic:
-            return "bad_magic";
-        case journal_errc::bad_version:
-            return "bad_version";
-        case journal_errc::bad_header_length:
-            return "bad_header_length";
-        case journal_errc::size_mismatch:
-            return "size_mismatch";
-        case journal_errc::bad_published_position:
-            return "bad_published_position";
-        case journal_errc::payload_too_long:
-            return "payload_too_long";
-        case journal_errc::record_past_segment:
-            return "record_past_segment";
-        case journal_errc::bad_flags:
-            return "bad_flags";
-        case journal_errc::not_a_boundary:
-            return "not_a_boundary";
-        case journal_errc::not_retained:
-            return "not_retained";
-        case journal_errc::inconsistent_table:
-            return "inconsistent_table";
-    }
-    return "?";
-}
-
-/// A journal that cannot be opened or used as asked. what() says where and why.
-class journal_error : public std::runtime_error {
-public:
-    journal_error(journal_errc code, const std::string& what, std::uint64_t position = 0)
-        : std::runtime_error(std::string("journal: ") + to_string(code) + ": " + what),
-          code_(code),
-          position_(position) {}
-    [[nodiscard]] journal_errc code() const noexcept { return code_; }
-    [[nodiscard]] std::uint64_t position() const noexcept { return position_; }
-
-private:
-    journal_errc code_;
-    std::uint64_t position_;
-};
 
 struct journal_config {
     std::uint64_t segment_length = std::uint64_t{1} << 20;  // bytes, a power of two
@@ -315,41 +239,10 @@ public:
         typename wait_type::config wait_cfg = {}) requires(!Sync::is_model) {
         const journal_config g = validated(cfg);
         const std::size_t bytes = journal_layout::total_length(g.segment_length, g.segment_count);
-        // The lock on the current file keeps a second creator (or a live publisher) out.
-        const int current = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (current < 0) throw io_failure("cannot create " + path);
-        if (!lock_publisher(current)) {
-            ::close(current);
-            throw journal_error(journal_errc::locked, path + " has a publisher already");
-        }
-        const std::string temporary = path + ".new." + std::to_string(::getpid());
-        const int fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        auto fail = [&](const std::string& what) {
-            const journal_error e = io_failure(what);
-            if (fd >= 0) {
-                ::close(fd);
-                ::unlink(temporary.c_str());
-            }
-            ::close(current);
-            return e;
-        };
-        if (fd < 0) throw fail("cannot create " + temporary);
-        if (!lock_publisher(fd)) throw fail("cannot lock " + temporary);
-        if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); err != 0) {
-            errno = err;
-            throw fail("cannot allocate " + std::to_string(bytes) + " bytes for " + path);
-        }
-        void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (base == MAP_FAILED) throw fail("cannot map " + temporary);
-        std::unique_ptr<journal> j(new journal(g, wait_cfg, base, fd, true));
+        detail::journal_file_creation file(path, bytes);
+        std::unique_ptr<journal> j(new journal(g, wait_cfg, file.base(), file.take_fd(), true));
         j->format();
-        if (::rename(temporary.c_str(), path.c_str()) != 0) {
-            const journal_error e = io_failure("cannot rename " + temporary + " to " + path);
-            ::unlink(temporary.c_str());
-            ::close(current);
-            throw e;
-        }
-        ::close(current);
+        file.commit();
         return j;
     }
 
@@ -358,11 +251,7 @@ public:
     /// will see nothing more until one recovers it (open_file(append)).
     [[nodiscard]] bool publisher_alive() const requires(!Sync::is_model) {
         if (fd_ < 0 || writable_) return true;
-        struct ::flock probe {};
-        probe.l_type = F_RDLCK;
-        probe.l_whence = SEEK_SET;
-        if (::fcntl(fd_, F_OFD_GETLK, &probe) != 0) return true;  // cannot tell: assume alive
-        return probe.l_type != F_UNLCK;
+        return detail::journal_publisher_locked(fd_);  // true when it cannot tell
     }
 
     /// Maps an existing journal file. read_only: for subscribers, another process may be
@@ -371,30 +260,17 @@ public:
         const std::string& path, journal_open mode,
         typename wait_type::config wait_cfg = {}) requires(!Sync::is_model) {
         const bool writable = mode == journal_open::append;
-        const int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-        if (fd < 0) throw io_failure("cannot open " + path);
-        if (writable && !lock_publisher(fd)) {
-            ::close(fd);
-            throw journal_error(journal_errc::locked, path + " has a live publisher");
-        }
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) {
-            const journal_error e = io_failure("cannot stat " + path);
-            ::close(fd);
-            throw e;
-        }
-        const auto bytes = static_cast<std::size_t>(st.st_size);
+        detail::journal_file_head file =
+            detail::open_journal_file(path, writable, journal_layout::header_length);
         journal_config g{};
-        std::vector<std::byte> head(journal_layout::header_length);
-        const ssize_t got = ::pread(fd, head.data(), head.size(), 0);
         try {
-            g = check_header(head.data(), got < 0 ? 0 : static_cast<std::size_t>(got), bytes);
+            g = check_header(file.head.data(), file.head_read, file.bytes);
         } catch (...) {
-            ::close(fd);
+            ::close(file.fd);
             throw;
         }
-        void* base = map(fd, bytes, writable, path);
-        std::unique_ptr<journal> j(new journal(g, wait_cfg, base, fd, writable));
+        void* base = detail::map_journal(file.fd, file.bytes, writable, path);
+        std::unique_ptr<journal> j(new journal(g, wait_cfg, base, file.fd, writable));
         j->check_table();
         if (writable) j->recover();
         return j;
@@ -694,7 +570,8 @@ private:
             static_assert(sizeof(word) == journal_layout::word_length,
                           "A native seam atomic of a word is the word itself, so a file maps onto it.");
             if (mapped == nullptr) {
-                mapped = map(-1, words_count_ * journal_layout::word_length, true, "(anonymous)");
+                const std::size_t bytes = words_count_ * journal_layout::word_length;
+                mapped = detail::map_journal(-1, bytes, true, "(anonymous)");
             }
             words_ = static_cast<word*>(mapped);
             owns_mapping_ = true;
@@ -703,33 +580,6 @@ private:
     }
 
     // ---- storage ------------------------------------------------------------------------
-
-    /// The publisher's lock: an open-file-description write lock on the whole file, which a
-    /// read-only subscriber can test (publisher_alive) and which the kernel drops when the
-    /// publisher dies.
-    static bool lock_publisher(int fd) noexcept {
-        struct ::flock lock {};
-        lock.l_type = F_WRLCK;
-        lock.l_whence = SEEK_SET;
-        return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
-    }
-
-    static journal_error io_failure(const std::string& what) {
-        return journal_error(journal_errc::io_error, what + ": " + std::strerror(errno));
-    }
-
-    static void* map(int fd, std::size_t bytes, bool writable,
-                     const std::string& what) requires(!Sync::is_model) {
-        const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-        const int flags = fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED;
-        void* base = ::mmap(nullptr, bytes, prot, flags, fd, 0);
-        if (base == MAP_FAILED) {
-            const journal_error e = io_failure("cannot map " + what);
-            if (fd >= 0) ::close(fd);
-            throw e;
-        }
-        return base;
-    }
 
     void release_storage() noexcept {
         if constexpr (!Sync::is_model) {

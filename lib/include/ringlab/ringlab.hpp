@@ -5,6 +5,8 @@
 #include "ringlab/disruptor.hpp"
 #include "ringlab/event_poller.hpp"
 #include "ringlab/journal.hpp"
+#include "ringlab/journal_error.hpp"
+#include "ringlab/journal_layout.hpp"
 #include "ringlab/mpsc_ring.hpp"
 #include "ringlab/multi_producer_sequencer.hpp"
 #include "ringlab/platform.hpp"
