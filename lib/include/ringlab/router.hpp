@@ -23,6 +23,10 @@
 // consumer calls are wait-free except take(), which waits through the lane's strategy.
 // Knobs: batch_max (events per step), batch_time_us (virtual or real time per step),
 // yield_every and idle_spin_limit (run()), and the wait strategy.
+// A step takes up to batch_max events from the source. When every attached consumer has
+// credit for its share of them (and no time budget applies), it writes them lane by lane,
+// one head store per lane; otherwise event by event, where the policies act. Both paths
+// give each consumer the same events in the same order.
 //
 //   router line (per lane)   head (its position = delivered), tail cache, credit, counters
 //   credit line (per lane)   tail: the consumer's released position, the credit it returns
