@@ -2,6 +2,7 @@
 // credits and their policies, membership), then on real threads under every wait strategy.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -208,6 +209,27 @@ TEST(router, detach_waits_for_the_threshold_first) {
     push_range(source, 0, 3);
     EXPECT_EQ(r.step(), 1u);
     EXPECT_EQ(r.stats().detaches, 0u);
+    EXPECT_EQ(r.status(a).state, consumer_state::attached);
+}
+
+// A batch larger than the consumer's free credit goes event by event; the credit the
+// consumer returned in the meantime must end its exhaustion, so the detach threshold
+// counts from the next one, not from the first.
+TEST(router, returned_credit_restarts_the_detach_threshold) {
+    source_t source(16);
+    router_config cfg = config(router_mode::broadcast, credit_policy::detach);
+    cfg.detach_after_ns = 20'000'000;
+    router_t r(source, cfg);
+    const auto a = r.attach(2);
+    (void)r.step();
+    push_range(source, 0, 4);
+    EXPECT_EQ(r.step(), 2u) << "two events fit the credit; the third parks and times out";
+    int v = -1;
+    ASSERT_EQ(r.try_take(a, v), take_status::taken);
+    EXPECT_EQ(v, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past detach_after_ns
+    EXPECT_EQ(r.step(), 1u) << "the returned credit takes one more event";
+    EXPECT_EQ(r.stats().detaches, 0u) << "detached on an exhaustion that credit had ended";
     EXPECT_EQ(r.status(a).state, consumer_state::attached);
 }
 

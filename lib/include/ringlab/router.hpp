@@ -631,12 +631,16 @@ private:
         // The canary below is a planted bug: the batch goes out with the credit for one event.
         const bool one = Sync::canary("router.batch_credit_for_one");
         for (std::size_t k = 0; k < m; ++k) {
-            const std::size_t count = share(k);
-            if (count != 0 && !has_credit(*lanes_[active_[lane_index(k)]], one ? 1 : count)) return 0;
+            const std::size_t need = one ? 1 : share(k);
+            if (need == 0) continue;
+            lane& l = *lanes_[active_[lane_index(k)]];
+            if (need > l.credit) return 0;  // more than the lane may ever hold: no tail read
+            if (!has_credit(l, need)) return 0;
         }
         for (std::size_t k = 0; k < m && share(k) != 0; ++k) {
             const u32 id = active_[lane_index(k)];
-            deliver(*lanes_[id], id, &pending_[pending_begin_ + (broadcast ? 0 : k)], share(k), broadcast ? 1 : m);
+            const std::size_t first = pending_begin_ + (broadcast ? 0 : k);
+            deliver(*lanes_[id], id, &pending_[first], share(k), broadcast ? 1 : m);
         }
         if constexpr (!broadcast) next_ = (next_ + n - 1) % m + 1;
         pending_begin_ = pending_end_;
@@ -705,17 +709,19 @@ private:
     }
 
     /// Whether lane `l` may take `n` more events (I1). Refreshes the cached tail ([K2a]) only
-    /// when the cache says the credit is short.
+    /// when the cache says the credit is short. A refresh that finds credit for one event
+    /// ends an exhaustion, whatever `n`: `exhausted` then always means that the cached tail
+    /// last said "no credit", so the detach threshold counts from the latest exhaustion.
     bool has_credit(lane& l, u64 n = 1) {
         const u64 head = l.head.get();
         if (head - l.tail_cache + n <= l.credit) return true;
         l.tail_cache = l.tail.load(at("router.K2a.credit", mo::acquire));
         const u64 backlog = head - l.tail_cache;
         Sync::check(backlog <= l.credit, "router: a lane's backlog exceeds its credit (I1)");
-        const bool ok = Sync::canary("router.credit_off_by_one") ? backlog + n <= l.credit + 1 : backlog + n <= l.credit;
+        const u64 limit = Sync::canary("router.credit_off_by_one") ? l.credit + 1 : l.credit;
         // The canary above is a planted bug: one delivery more than the credit allows.
-        if (ok) l.exhausted = false;
-        return ok;
+        if (backlog + 1 <= limit) l.exhausted = false;
+        return backlog + n <= limit;
     }
 
     /// Delivers v[0], v[stride] ... (n events) into lane `l`, its credit checked: each slot's
