@@ -87,10 +87,8 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__)
 #include <sys/mman.h>
 #include <unistd.h>
-#endif
 
 #include "ringlab/detail/journal_file.hpp"
 #include "ringlab/journal_error.hpp"
