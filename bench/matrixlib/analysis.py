@@ -225,14 +225,30 @@ def gates(report):
     return out
 
 
-def headline(h, rounds):
-    """A headline's summary from its kept rounds' ratios."""
+def headline_value(h, ours, peer, floor_before, floor_after):
+    """One round's value of a headline, or None when a row it needs gave nothing."""
+    if not ours or ("peer" in h and not peer):
+        return None
+    if h["kind"] == "throughput_ratio":
+        return ours["items_per_second"] / peer["items_per_second"] if peer.get("items_per_second") else None
+    if h["kind"] == "floor_ratio":
+        return ours["real_time_ns"] / ((floor_before + floor_after) / 2)
+    if h["kind"] == "rate":  # events per second, in millions
+        return ours["items_per_second"] / 1e6 if ours.get("items_per_second") else None
+    if h["kind"] == "counter":
+        return ours.get(h["counter"])
+    raise ValueError(f"headline {h['name']}: unknown kind {h['kind']}")
+
+
+def headline(h, rounds, floors=None):
+    """A headline's summary from its kept rounds' values (and the floor each round saw)."""
     ratios = rounds
     entry = dict(h)
     entry.update(rounds_kept=len(ratios),
                  ratio_median=statistics.median(ratios) if ratios else None,
                  ratio_min=min(ratios) if ratios else None,
-                 ratio_max=max(ratios) if ratios else None)
+                 ratio_max=max(ratios) if ratios else None,
+                 round_values=list(ratios), round_floors_ns=list(floors or []))
     goal, value = entry["goal"], entry["ratio_median"]
     if value is None or goal[:2] not in (">=", "<="):
         entry["met"] = None

@@ -48,6 +48,7 @@ EAGER = "throughput/spsc_ring/busy_spin_wait/manual_time"
 BATCHED = "throughput/spsc_ring/busy_spin_wait/release_every_16/manual_time"
 AQ = "throughput/peer.atomic_queue/spin/manual_time"
 BOOST = "throughput/peer.boost_spsc_queue/spin/manual_time"
+JOURNAL = "throughput/journal/busy_spin_wait/{which}/payload_{payload}/manual_time"
 HEADLINES = [
     {"name": "spsc_ring throughput / atomic_queue", "kind": "throughput_ratio", "goal": ">= 2.0",
      "ours": EAGER, "peer": AQ},
@@ -76,6 +77,16 @@ HEADLINES = [
      "ours": "throughput/router/busy_spin_wait/consumers_2/mode_0/policy_1/inline_1/manual_time", "peer": EAGER},
     {"name": "router round trip / spsc_ring round trip", "kind": "throughput_ratio", "goal": "<= 1.5",
      "ours": "round_trip/spsc_ring/busy_spin_wait/real_time", "peer": "round_trip/router/busy_spin_wait/inline_1/real_time"},
+] + [
+    # The journal (issue 8): the tail of small records as a rate, and large records' append,
+    # tail and replay as a fraction of memcpy bandwidth measured by the row's own process.
+    {"name": "journal tail, 8 B records (M records/s)", "kind": "rate", "goal": ">= 50",
+     "ours": JOURNAL.format(which="subscribers_1", payload=8)},
+] + [
+    {"name": f"journal {what}, {payload // 1024} KiB records / memcpy", "kind": "counter",
+     "counter": "memcpy_ratio", "goal": ">= 0.5", "ours": JOURNAL.format(which=which, payload=payload)}
+    for what, which, payload in (("append", "subscribers_0", 65536), ("tail", "subscribers_1", 16384),
+                                 ("tail", "subscribers_1", 65536), ("replay", "replay_1", 65536))
 ] + [
     {"name": f"disruptor.{topology} throughput / LMAX ({wait})", "kind": "throughput_ratio", "goal": ">= 1.5",
      "ours": f"throughput/disruptor.{topology}/{wait}/manual_time",
@@ -207,26 +218,24 @@ class Runner:
 
 def measure_headlines(runner, progress, only=None):
     """Each headline (or those named in `only`) over interleaved rounds; a round counts only
-    when the floor held still."""
+    when the floor held still. The report keeps each kept round's value and floor."""
     out = []
     rounds = runner.mode["rounds"]
     for h in HEADLINES:
         if only is not None and h["name"] not in only:
             continue
-        ratios = []
+        kept = []
         before = runner.headline_floor()
         for r in range(rounds):
             ours, peer = runner.headline_round(h)
             after = runner.headline_floor()
             progress.step(f"headline {h['name']} ({r + 1}/{rounds})")
             steady = before and after and max(before, after) / min(before, after) <= analysis.FLOOR_MOVED
-            if steady and ours and (peer or "peer" not in h):
-                if h["kind"] == "throughput_ratio" and peer.get("items_per_second"):
-                    ratios.append(ours["items_per_second"] / peer["items_per_second"])
-                elif h["kind"] == "floor_ratio":
-                    ratios.append(ours["real_time_ns"] / ((before + after) / 2))
+            value = analysis.headline_value(h, ours, peer, before, after) if steady else None
+            if value is not None:
+                kept.append((value, (before + after) / 2))
             before = after
-        entry = analysis.headline(h, ratios)
+        entry = analysis.headline(h, [v for v, _ in kept], [f for _, f in kept])
         entry["rounds"] = rounds
         out.append(entry)
     return out

@@ -40,10 +40,14 @@ for b in (1, 16):  # the router's batch_max trade-off and its overload rows, one
     ROWS += [("throughput", "router", "busy_spin_wait", "router", False, {"batch_max": b}, 2),
              ("one_way", "router", "busy_spin_wait", "router", False, {"batch_max": b, "rate": 1000000}, 2)]
 ROWS += [("one_way", "router", "busy_spin_wait", "router", False, {"policy": p, "overload": 1}, 2) for p in range(3)]
+ROWS += [("throughput", "journal", "busy_spin_wait", "journal", False, {which: n, "payload": payload}, threads)
+         for which, n, threads in (("subscribers", 0, 1), ("subscribers", 1, 2), ("replay", 1, 1))
+         for payload in (8, 16384, 65536)]
 
 BASE = {  # pattern -> (events/s, round trip ns, one-way p50 ns)
     "spsc_ring": (450e6, 64.0, 90.0), "peer.atomic_queue": (170e6, 70.0, 100.0),
-    "peer.boost_spsc_queue": (230e6, 75.0, 110.0), "router": (200e6, 90.0, 120.0)}
+    "peer.boost_spsc_queue": (230e6, 75.0, 110.0), "router": (200e6, 90.0, 120.0),
+    "journal": (60e6, 0.0, 0.0)}  # journal: 8 B records/s; larger records move 40 GB/s
 WAIT_IDLE = {"busy_spin_wait": 1.0, "blocking_wait": 0.001, "spin": 1.0}
 
 
@@ -127,6 +131,11 @@ def measure(meta, rep, reps):
     rate, rtt, p50 = BASE[pattern]
     c = {"oversubscribed": float(meta["threads"] > 2), "threads_used": float(meta["threads"]),
          "footprint_bytes": 1049600.0, "cpu_ns_per_event": 4.0 * scale}
+    if kind == "throughput" and pattern == "journal":
+        payload = knobs["payload"]
+        c["items_per_second"] = (rate if payload == 8 else 40e9 / payload) / scale
+        c["memcpy_ratio"] = c["items_per_second"] * payload / 50e9
+        return 16384 / c["items_per_second"] * 1e9, c
     if kind == "throughput":
         boost = 1.1 if "release_every" in knobs else (1.8 if "batch" in knobs else 1.0)
         c["items_per_second"] = rate * boost / scale

@@ -65,6 +65,14 @@ class EndToEnd(unittest.TestCase):
         self.assertTrue(h["met"])
         self.assertEqual(h["rounds_kept"], h["rounds"])
         self.assertAlmostEqual(by_name["spsc_ring round trip / cache-line floor"]["ratio_median"], 64 / 60, places=2)
+        # a rate (M events/s) and a counter of the row (its payload bytes/s over memcpy's)
+        self.assertAlmostEqual(by_name["journal tail, 8 B records (M records/s)"]["ratio_median"], 60, places=0)
+        tail = by_name["journal tail, 64 KiB records / memcpy"]
+        self.assertAlmostEqual(tail["ratio_median"], 0.8, places=2)
+        self.assertTrue(tail["met"])
+        # every kept round keeps its value and the floor probed around it
+        self.assertEqual(len(tail["round_values"]), tail["rounds_kept"])
+        self.assertEqual(tail["round_floors_ns"], [60.0] * tail["rounds_kept"])
 
     def test_what_to_pick_comes_from_the_numbers(self):
         picks = {p["criterion"]: p for p in self.report["picks"]}
