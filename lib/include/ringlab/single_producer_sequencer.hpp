@@ -50,7 +50,13 @@ public:
     /// Whether a claim ending at `end` would lap nobody, refreshing the cached gating
     /// minimum only when the cache says it would.
     [[nodiscard]] bool has_room(std::uint64_t end) {
-        if (end <= cached_gating_ + capacity_) return true;
+        if (end <= cached_gating_ + capacity_) [[likely]] return true;
+        return refresh_room(end);
+    }
+
+private:
+    // Out of line: the fast path above stays inline in the producer's loop.
+    [[gnu::noinline]] bool refresh_room(std::uint64_t end) {
         cached_gating_ = gating_.minimum(next_);
         if (Sync::canary("single_producer_sequencer.wrap_check_off_by_one")) {
             // Planted bug: lets the producer reuse the slot the slowest consumer is reading.
@@ -59,6 +65,7 @@ public:
         return end <= cached_gating_ + capacity_;
     }
 
+public:
     /// The end of everything claimed so far (the next position to claim), from any thread.
     [[nodiscard]] std::uint64_t claimed() const {
         // relaxed: see [C1].
