@@ -4,6 +4,10 @@
 //   floor/cacheline_round_trip   one cache line bounced between the two pinned CPUs: the
 //                                least a round trip through any shared-memory queue costs
 //       main: line = v ──▶ partner: sees v, line = v + 1 ──▶ main: sees v + 1
+//   floor/two_line_round_trip    the same with one line each way (ping, then pong): what a round
+//                                trip through two queues costs at least, whose slots cannot
+//                                share a line; on AMD EPYC about 1.5x the one-line trip
+//       main: ping = v ──▶ partner: sees v, pong = v ──▶ main: sees v
 //   floor/cacheline_one_way      main writes a TSC stamp into a line, the partner records
 //                                now - stamp and acknowledges on a second line: the least a
 //                                one-way hop costs (histogram counters)
@@ -45,6 +49,32 @@ void cacheline_round_trip(benchmark::State& state) {
     }
     line.store(stop_value, std::memory_order_release);
     partner.join();
+    label_plan(state, plan);
+}
+
+void two_line_round_trip(benchmark::State& state) {
+    alignas(false_sharing_bytes) std::atomic<std::uint64_t> ping{0};
+    alignas(false_sharing_bytes) std::atomic<std::uint64_t> pong{0};
+    const cpu_pair plan = pair_plan();
+    std::thread partner([&] {
+        (void)pin_current_thread(plan.second);
+        for (std::uint64_t seen = 0;;) {
+            std::uint64_t v;
+            while ((v = ping.load(std::memory_order_acquire)) == seen) spin_pause();
+            if (v == stop_value) return;
+            seen = v;
+            pong.store(v, std::memory_order_release);
+        }
+    });
+    (void)pin_current_thread(plan.first);
+    std::uint64_t v = 0;
+    for (auto _ : state) {
+        ping.store(++v, std::memory_order_release);
+        while (pong.load(std::memory_order_acquire) != v) spin_pause();
+    }
+    ping.store(stop_value, std::memory_order_release);
+    partner.join();
+    state.SetItemsProcessed(state.iterations());
     label_plan(state, plan);
 }
 
@@ -133,6 +163,7 @@ RINGLAB_BENCH_ROWS(floor_rows) {
         return spec;
     };
     add_row(floor("cacheline_round_trip", 2), cacheline_round_trip);
+    add_row(floor("two_line_round_trip", 2), two_line_round_trip);
     add_row(floor("cacheline_one_way", 2), cacheline_one_way);
     add_row(floor("futex_wake_round_trip", 2), futex_wake_round_trip);
     row_spec memcpy_spec = floor("memcpy_bandwidth", 1);
