@@ -235,7 +235,7 @@ def summarize(rep, out):
     for h in rep["headlines"]:
         value = "-" if h["ratio_median"] is None else f"{h['ratio_median']:.2f}"
         met = {True: "met", False: "NOT MET", None: ""}[h["met"]]
-        print(f"  {h['name']:<66} {value:>6}  goal {h['goal']:<8} {met:<7} "
+        print(f"  {h['name']:<66} {value:>6}  goal {h['goal']:<11} {met:<7} "
               f"({h['rounds_kept']}/{h['rounds']} rounds with a steady floor)")
 
 

@@ -196,7 +196,7 @@ def gates(report):
         better = "higher" if h["goal"].startswith(">=") else "lower"
         noise = (h["ratio_max"] - h["ratio_min"]) / h["ratio_median"] if h["ratio_median"] else 0.0
         out.append({"id": f"headline:{h['name']}", "value": h["ratio_median"], "better": better, "noise": noise,
-                    "flagged": h.get("rounds_kept", 0) < 2})
+                    "flagged": h.get("rounds_kept", 0) < 2, "host_bound": h.get("kind") == "rate"})
     for row in report.get("rows", []):
         if row.get("peer") or row.get("error"):
             continue
@@ -233,8 +233,9 @@ def headline_value(h, ours, peer, floor_before, floor_after):
         return ours["items_per_second"] / peer["items_per_second"] if peer.get("items_per_second") else None
     if h["kind"] == "floor_ratio":
         return ours["real_time_ns"] / ((floor_before + floor_after) / 2)
-    if h["kind"] == "rate":  # events per second, in millions
-        return ours["items_per_second"] / 1e6 if ours.get("items_per_second") else None
+    if h["kind"] == "rate":  # a rate of the row (items_per_second unless named), in millions per second
+        rate = ours.get(h.get("metric", "items_per_second"))
+        return rate / 1e6 if rate else None
     if h["kind"] == "counter":
         return ours.get(h["counter"])
     raise ValueError(f"headline {h['name']}: unknown kind {h['kind']}")

@@ -81,7 +81,7 @@ def compare(base, new, **margins):
     same_compiler = base["host"].get("compiler") == new["host"].get("compiler")
     if base["host_id"] != new["host_id"]:
         lines.append(f"note: different machine classes ({base['host_id']} vs {new['host_id']}): "
-                     "ratios still compare, absolute numbers would not")
+                     "ratios still compare, absolute numbers would not (host-bound gates are skipped)")
     if not same_compiler:
         lines.append("note: different compilers: instruction counts are not compared")
     base_gates = {g["id"]: g for g in base["gates"]}
@@ -89,7 +89,7 @@ def compare(base, new, **margins):
     counts = {}
     for gid in sorted(set(base_gates) & set(new_gates)):
         b, n = base_gates[gid], new_gates[gid]
-        if n.get("instructions") and not same_compiler:
+        if (n.get("instructions") and not same_compiler) or (n.get("host_bound") and base["host_id"] != new["host_id"]):
             continue
         status, change, margin = judge(b, n, margins)
         counts[status] = counts.get(status, 0) + 1

@@ -90,7 +90,7 @@ HEADLINES = [
     # The journal (issue 8): the tail of small records as a rate, and large records' append,
     # tail and replay as a fraction of memcpy bandwidth measured by the row's own process.
     {"name": "journal tail, 8 B records (M records/s)", "kind": "rate", "goal": ">= 50",
-     "ours": JOURNAL.format(which="subscribers_1", payload=8)},
+     "metric": "records_per_second", "ours": JOURNAL.format(which="subscribers_1", payload=8)},
 ] + [
     {"name": f"journal {what}, {payload // 1024} KiB records / memcpy", "kind": "counter",
      "counter": "memcpy_ratio", "goal": ">= 0.5", "ours": JOURNAL.format(which=which, payload=payload)}

@@ -135,6 +135,7 @@ def measure(meta, rep, reps):
         payload = knobs["payload"]
         c["items_per_second"] = (rate if payload == 8 else 40e9 / payload) / scale
         c["memcpy_ratio"] = c["items_per_second"] * payload / 50e9
+        c["records_per_second"] = c["items_per_second"]
         return 16384 / c["items_per_second"] * 1e9, c
     if kind == "throughput":
         boost = 1.1 if "release_every" in knobs else (1.8 if "batch" in knobs else 1.0)
