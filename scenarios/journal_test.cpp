@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -373,6 +374,33 @@ TEST(journal, recreating_a_file_leaves_its_readers_the_old_one) {
     EXPECT_EQ(drain(sub, reader->max_payload()), std::vector<std::uint64_t>{0});
     EXPECT_FALSE(reader->publisher_alive()) << "the old file has no publisher any more";
     EXPECT_THROW(journal_t::create_file(path, {4096, 2}), journal_error) << "a second creator";
+    std::remove(path.c_str());
+}
+
+std::size_t open_descriptors() {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        n += entry.exists() ? 1 : 0;
+    }
+    return n;
+}
+
+// A journal that fails to build on its file (here: a wait configuration it refuses) leaves
+// nothing behind: no descriptor, no mapping, no temporary file, no lock on the path.
+TEST(journal, a_refused_configuration_leaves_no_file_or_descriptor) {
+    using timed_t = journal<timeout_blocking_wait>;
+    const std::string path = temp_path("refused");
+    timeout_blocking_wait<>::config refused;
+    refused.timeout_ns = 0;
+    const std::size_t before = open_descriptors();
+    EXPECT_THROW(timed_t::create_file(path, {4096, 4}, refused), config_error);
+    EXPECT_EQ(open_descriptors(), before) << "create_file leaked a descriptor";
+    EXPECT_FALSE(std::filesystem::exists(path + ".new." + std::to_string(::getpid())));
+    timed_t::create_file(path, {4096, 4}).reset();  // the path is not locked
+    EXPECT_THROW(timed_t::open_file(path, journal_open::append, refused), config_error);
+    EXPECT_THROW(timed_t::open_file(path, journal_open::read_only, refused), config_error);
+    EXPECT_EQ(open_descriptors(), before) << "open_file leaked a descriptor";
+    timed_t::open_file(path, journal_open::append).reset();  // nor locked by a leaked publisher
     std::remove(path.c_str());
 }
 

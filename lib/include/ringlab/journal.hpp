@@ -238,7 +238,8 @@ public:
         const journal_config g = validated(cfg);
         const std::size_t bytes = journal_layout::total_length(g.segment_length, g.segment_count);
         detail::journal_file_creation file(path, bytes);
-        std::unique_ptr<journal> j(new journal(g, wait_cfg, file.base(), file.take_fd(), true));
+        std::unique_ptr<journal> j(new journal(g, wait_cfg, file.base(), file.fd(), true));
+        file.hand_over();
         j->format();
         file.commit();
         return j;
@@ -268,7 +269,14 @@ public:
             throw;
         }
         void* base = detail::map_journal(file.fd, file.bytes, writable, path);
-        std::unique_ptr<journal> j(new journal(g, wait_cfg, base, file.fd, writable));
+        std::unique_ptr<journal> j;
+        try {
+            j.reset(new journal(g, wait_cfg, base, file.fd, writable));
+        } catch (...) {  // a wait configuration refused, or no memory: the journal owns nothing yet
+            ::munmap(base, file.bytes);
+            ::close(file.fd);
+            throw;
+        }
         j->check_table();
         if (writable) j->recover();
         return j;

@@ -61,13 +61,15 @@ inline void* map_journal(int fd, std::size_t bytes, bool writable, const std::st
 /// A journal file being created. The constructor locks the file at `path` (creating it),
 /// which keeps a second creator or a live publisher out, then creates, locks, allocates
 /// (so a full disk fails here, not as a SIGBUS later) and maps a file under a temporary
-/// name beside it. The journal takes the mapping and the descriptor (take_fd), formats
-/// the region, and commit() renames the new file over `path`: a reader of the file it
-/// replaces keeps that file, never one that shrank under its mapping.
+/// name beside it. Once a journal is built on the mapping and the descriptor, hand_over()
+/// makes them its own; until then (a journal that failed to build) this object unmaps and
+/// closes them. The journal formats the region, and commit() renames the new file over
+/// `path`: a reader of the file it replaces keeps that file, never one that shrank under
+/// its mapping.
 class journal_file_creation {
 public:
     journal_file_creation(const std::string& path, std::size_t bytes)
-        : path_(path), temporary_(path + ".new." + std::to_string(::getpid())) {
+        : path_(path), temporary_(path + ".new." + std::to_string(::getpid())), bytes_(bytes) {
         current_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (current_ < 0) throw journal_io_failure("cannot create " + path);
         if (!lock_journal_publisher(current_)) {
@@ -81,23 +83,25 @@ public:
             errno = err;
             fail("cannot allocate " + std::to_string(bytes) + " bytes for " + path);
         }
-        base_ = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-        if (base_ == MAP_FAILED) fail("cannot map " + temporary_);
+        void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+        if (base == MAP_FAILED) fail("cannot map " + temporary_);
+        base_ = base;
     }
     journal_file_creation(const journal_file_creation&) = delete;
     journal_file_creation& operator=(const journal_file_creation&) = delete;
     ~journal_file_creation() {
+        if (base_ != nullptr) ::munmap(base_, bytes_);
         if (fd_ >= 0) ::close(fd_);
         if (!committed_) ::unlink(temporary_.c_str());
         if (current_ >= 0) ::close(current_);
     }
 
     [[nodiscard]] void* base() const noexcept { return base_; }
-    /// The new file's descriptor, from now on its journal's to close.
-    [[nodiscard]] int take_fd() noexcept {
-        const int fd = fd_;
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+    /// The journal built on base() and fd() unmaps and closes them from now on.
+    void hand_over() noexcept {
+        base_ = nullptr;
         fd_ = -1;
-        return fd;
     }
     /// Renames the new file over `path` and lets go of the one it replaces.
     void commit() {
@@ -123,6 +127,7 @@ private:
 
     std::string path_;
     std::string temporary_;
+    std::size_t bytes_;
     int current_ = -1;
     int fd_ = -1;
     void* base_ = nullptr;
