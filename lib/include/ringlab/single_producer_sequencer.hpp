@@ -54,8 +54,15 @@ public:
         return refresh_room(end);
     }
 
+    /// The end of everything claimed so far (the next position to claim), from any thread.
+    [[nodiscard]] std::uint64_t claimed() const {
+        // relaxed: see [C1].
+        return claimed_.load(at("single_producer_sequencer.C1a.claimed", mo::relaxed));
+    }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
 private:
-    // Out of line: the fast path above stays inline in the producer's loop.
+    // has_room() once the cache says full, out of line: the fast path stays in the caller.
     [[gnu::noinline]] bool refresh_room(std::uint64_t end) {
         cached_gating_ = gating_.minimum(next_);
         if (Sync::canary("single_producer_sequencer.wrap_check_off_by_one")) {
@@ -65,15 +72,6 @@ private:
         return end <= cached_gating_ + capacity_;
     }
 
-public:
-    /// The end of everything claimed so far (the next position to claim), from any thread.
-    [[nodiscard]] std::uint64_t claimed() const {
-        // relaxed: see [C1].
-        return claimed_.load(at("single_producer_sequencer.C1a.claimed", mo::relaxed));
-    }
-    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
-
-private:
     const std::uint64_t capacity_;
     std::uint64_t next_ = 0;  // the producer's own copy of claimed_
     std::uint64_t cached_gating_ = 0;
