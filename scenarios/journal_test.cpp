@@ -1,11 +1,11 @@
 // scenarios/journal_test.cpp: unit tests of journal.
 //
 //   geometry, round trips of every record size (0, unaligned, the segment maximum),
-//   padding at segment ends, claim/commit/abort, overrun accounting, late joiners (oldest,
-//   live), replay from boundaries and the errors for others, the file-backed mode across
-//   mappings, bad files (magic, version, size, a corrupted header), a publisher killed with
-//   SIGKILL in the middle of a record (fork) and the recovery after it, and a tail on a
-//   real thread.
+//   padding at segment ends, claim/commit/abort, append and claim/commit leaving the same
+//   bytes, overrun accounting, late joiners (oldest, live), replay from boundaries and the
+//   errors for others, the file-backed mode across mappings, bad files (magic, version,
+//   size, a corrupted header), a publisher killed with SIGKILL in the middle of a record
+//   (fork) and the recovery after it, and a tail on a real thread.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -110,6 +110,32 @@ TEST(journal, claim_commit_and_abort) {
     EXPECT_EQ(r.record, 1U) << "an aborted record took a sequence";
     EXPECT_EQ(std::memcmp(buf.data(), "abc", 3), 0);
     EXPECT_EQ(j.stats().aborted, 1U);
+}
+
+// append() commits with one header store and claim() reserves first; what they leave must
+// be the same bytes: records that end mid-segment, fill a segment exactly (the next one is
+// taken over at the commit) or do not fit (padding first), over several laps.
+TEST(journal, append_and_claim_commit_leave_the_same_region) {
+    journal_t appended({128, 2});
+    journal_t claimed({128, 2});
+    const std::vector<std::uint32_t> sizes{0, 8, 13, 120, 40, 64, 9, 0, 120, 56, 48, 16, 120, 1, 100, 24};
+    for (int lap = 0; lap < 3; ++lap) {
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            const auto bytes = payload_of(lap * sizes.size() + i, sizes[i]);
+            const std::uint64_t at = appended.append(bytes.data(), sizes[i]);
+            auto c = claimed.try_claim(sizes[i]);
+            c.write(0, bytes.data(), bytes.size());
+            claimed.commit(c);
+            ASSERT_EQ(at, c.position()) << "record " << i << " of lap " << lap;
+            ASSERT_EQ(appended.position(), claimed.position());
+            ASSERT_EQ(std::memcmp(appended.region_data(), claimed.region_data(), appended.region_bytes()), 0)
+                << "the regions differ after record " << i << " of lap " << lap;
+        }
+    }
+    EXPECT_EQ(appended.stats().records, claimed.stats().records);
+    EXPECT_EQ(appended.stats().padding, claimed.stats().padding);
+    EXPECT_GT(appended.stats().padding, 0U);
+    EXPECT_GT(appended.stats().rollovers, 4U);
 }
 
 TEST(journal, buffer_too_small_leaves_the_subscriber_in_place) {

@@ -18,13 +18,15 @@
 // Algorithm. A record is an 8-byte header (payload length, flags, lap tag) and a payload
 // padded to 8 bytes. Publication is two-phase: claim writes the header without
 // `committed` ([P2], a reservation), the payload is written, and commit stores the header
-// with `committed` ([E1], release). A record that does not fit the rest of a segment is
-// preceded by a padding record, and the publisher moves to the next segment, whose slot
-// it takes over first ([P1]..[E4]). Before committing a record, the publisher clears the
-// header word just after it ([P3]), so a subscriber that follows the commit never takes
-// stale payload bytes of an earlier lap for a header. The first header of a segment needs
-// no clearing: offset 0 is a record boundary in every lap, so it holds a real header whose
-// tag names its lap.
+// with `committed` ([E1], release). append() is the same commit without the reservation:
+// it writes the payload behind a header that still reads as empty, then stores the header
+// once (a caught-up subscriber polling that header sees one store per record, not two).
+// A record that does not fit the rest of a segment is preceded by a padding record, and
+// the publisher moves to the next segment, whose slot it takes over first ([P1]..[E4]).
+// Before committing a record, the publisher clears the header word just after it ([P3]),
+// so a subscriber that follows the commit never takes stale payload bytes of an earlier
+// lap for a header. The first header of a segment needs no clearing: offset 0 is a record
+// boundary in every lap, so it holds a real header whose tag names its lap.
 //
 // Overrun. Segments are reused: segment number s lives in slot s % segment_count. Each
 // slot has a lap word (a seqlock): 2s+1 while the publisher takes the slot over for
@@ -66,10 +68,11 @@
 // Recovery after a publisher died (kill -9, or a crash): a successor calls recover() (file
 // mode: open_file(append) does it under the publisher lock). It walks forward from the published
 // position over committed records to the first header that is not committed. If that is a
-// reservation (the record the dead publisher was writing), it clears the header after it
+// reservation (the claim the dead publisher was writing), it clears the header after it
 // and commits it as `aborted`: subscribers skip it, and it takes no record sequence. The
-// successor then publishes from there. A reservation is all-or-nothing (one atomic store),
-// so recovery never meets half a header.
+// successor then publishes from there (from the uncommitted header itself when it is not a
+// reservation: an append that died left nothing a subscriber could have seen). A
+// reservation is all-or-nothing (one atomic store), so recovery never meets half a header.
 //
 // File mode is for capture and replay across processes. Subscribers in another process
 // poll (the wait strategy's wake-ups reach only this process). Bad input (wrong magic,
@@ -345,12 +348,21 @@ public:
     /// Gives `c` up: subscribers skip it, it takes no record sequence.
     void abort(const claim& c) { finish(c, journal_layout::flag_committed | journal_layout::flag_aborted); }
 
-    /// claim + copy + commit. Returns the record's position.
+    /// Copies `length` bytes into a new record and commits it. Returns the record's
+    /// position. The record is written whole before its one header store ([E1]): append
+    /// leaves no reservation, so a publisher that dies inside it leaves nothing to skip.
     u64 append(const void* payload, std::uint32_t length) {
-        const claim c = try_claim(length);
-        copy_in(c.payload_word_, 0, payload, length);
-        commit(c);
-        return c.position_;
+        const u64 p = position_;
+        const u64 next = p + journal_layout::record_length(length);
+        // The fast path: a record that fits its segment with room after it. A full segment,
+        // a record too long and a read-only journal go the claim's way.
+        if (offset_of(next) <= offset_of(p) || length > max_payload() || !writable_) [[unlikely]] {
+            return append_across(payload, length);
+        }
+        copy_in(word_of(p) + 1, 0, payload, length);
+        publish(p, next, journal_layout::make_header(length, journal_layout::flag_committed, segment_of(p)),
+                true);
+        return p;
     }
     u64 append(std::span<const std::byte> payload) {
         if (payload.size() > max_payload()) [[unlikely]] {
@@ -565,6 +577,8 @@ private:
           segment_shift_(static_cast<unsigned>(__builtin_ctzll(g.segment_length))),
           words_count_(journal_layout::total_length(g.segment_length, g.segment_count) /
                        journal_layout::word_length),
+          segments_bytes_(journal_layout::segments_offset(g.segment_count)),
+          ring_mask_(g.segment_length * g.segment_count - 1),
           fd_(fd),
           writable_(writable),
           wait_(wait_cfg) {
@@ -649,9 +663,10 @@ private:
         return (journal_layout::segments_offset(segment_count_) + index * segment_length_) /
                journal_layout::word_length;
     }
+    /// Slots are contiguous and their count is a power of two, so a position's word is its
+    /// offset in the ring of slots.
     [[nodiscard]] std::size_t word_of(u64 position) const noexcept {
-        return segment_word(index_of(segment_of(position))) +
-               offset_of(position) / journal_layout::word_length;
+        return (segments_bytes_ + (position & ring_mask_)) / journal_layout::word_length;
     }
     [[nodiscard]] word& header(u64 position) const noexcept { return words_[word_of(position)]; }
     [[nodiscard]] word& lap(u64 index) const noexcept {
@@ -782,6 +797,14 @@ private:
         position_ = (s + 1) * segment_length_;
     }
 
+    /// append() of a record that takes a new segment (or throws): claim + copy + commit.
+    [[gnu::noinline]] u64 append_across(const void* payload, std::uint32_t length) {
+        const claim c = try_claim(length);
+        copy_in(c.payload_word_, 0, payload, length);
+        commit(c);
+        return c.position_;
+    }
+
     void finish(const claim& c, u64 flags) {
         if (c.owner_ != this || c.position_ != position_) [[unlikely]] {
             throw journal_error(journal_errc::not_a_boundary,
@@ -793,15 +816,18 @@ private:
         const u64 s = segment_of(p);
         const u64 next = p + journal_layout::record_length(c.length_);
         const bool data = (flags & journal_layout::flag_aborted) == 0;
-        if (offset_of(next) == 0) {
-            take_slot(s + 1, record_count_ + (data ? 1 : 0));
-        } else if (!Sync::canary("journal.no_clear_next")) {
+        if (offset_of(next) == 0) take_slot(s + 1, record_count_ + (data ? 1 : 0));
+        publish(p, next, journal_layout::make_header(c.length_, flags, s), data);
+    }
+
+    /// Commits the record at `p` with header `h` ([E1]) and moves to `next`.
+    void publish(u64 p, u64 next, u64 h, bool data) {
+        if (offset_of(next) != 0 && !Sync::canary("journal.no_clear_next")) {
             // The canary above is a planted bug: stale bytes after the record may read as a header.
             header(next).store(0, at("journal.P3.clear_next", mo::relaxed));
             // relaxed above: [E1] below publishes it.
         }
-        header(p).store(journal_layout::make_header(c.length_, flags, s),
-                        at("journal.E1.commit", mo::release));
+        header(p).store(h, at("journal.E1.commit", mo::release));
         if (data) {
             ++record_count_;
             records_.add();
@@ -1045,6 +1071,8 @@ private:
     const u64 segment_count_;
     const unsigned segment_shift_;
     const std::size_t words_count_;
+    const u64 segments_bytes_;  // where slot 0 starts in the region
+    const u64 ring_mask_;       // a position's offset in the ring of slots
     word* words_ = nullptr;
     word* published_word_ = nullptr;
     std::unique_ptr<word[]> storage_;  // the checking backends' region
