@@ -328,14 +328,9 @@ public:
 
     /// Reserves a record of `length` payload bytes ([P2]). Throws payload_too_long.
     [[nodiscard]] claim try_claim(std::uint32_t length) {
-        if (length > max_payload() || !writable_) [[unlikely]] {
-            throw journal_error(writable_ ? journal_errc::payload_too_long : journal_errc::read_only,
-                                "a record of " + std::to_string(length) + " bytes (at most " +
-                                    std::to_string(max_payload()) + ")",
-                                position_);
-        }
         const u64 need = journal_layout::record_length(length);
-        if (offset_of(position_) + need > segment_length_) pad_segment();
+        const bool fits = offset_of(position_) + need <= segment_length_;
+        if (!fits || length > max_payload() || !writable_) [[unlikely]] make_room(length);
         const u64 segment = segment_of(position_);
         header(position_).store(journal_layout::make_header(length, 0, segment),
                                 at("journal.P2.reserve", mo::relaxed));
@@ -795,6 +790,18 @@ private:
         // stale one from this lap's, so a reader that gets there early sees `empty`.
         padding_.add();
         position_ = (s + 1) * segment_length_;
+    }
+
+    /// try_claim() of a record that does not fit the rest of the segment: pads it. Throws
+    /// for a record that cannot be claimed at all.
+    [[gnu::noinline]] void make_room(std::uint32_t length) {
+        if (length > max_payload() || !writable_) {
+            throw journal_error(writable_ ? journal_errc::payload_too_long : journal_errc::read_only,
+                                "a record of " + std::to_string(length) + " bytes (at most " +
+                                    std::to_string(max_payload()) + ")",
+                                position_);
+        }
+        pad_segment();
     }
 
     /// append() of a record that takes a new segment (or throws): claim + copy + commit.
