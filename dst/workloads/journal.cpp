@@ -3,9 +3,11 @@
 // most runs; the fault injector may crash any thread, the publisher mid-record included.
 //
 //   publisher   appends records 0..items-1 of drawn sizes (0..24 bytes, unaligned ones too),
+//               through claim/commit or append() (a drawn share: none, all, every other),
 //               aborting a drawn share of claims first
-//   restarter   joins the publisher; if it was crashed, recovers the journal (the dead
-//               reservation becomes a skip) and appends the rest
+//   restarter   joins the publisher; if it was crashed, recovers the journal (a dead
+//               claim's reservation becomes a skip; a dead append left none) and appends
+//               the rest
 //   tail        a subscriber from the start, pausing `slow` steps after each record
 //   late        joins after `late_pauses` steps at the oldest record or at the live end
 //
@@ -50,14 +52,35 @@ std::vector<std::byte> bytes_of(std::uint64_t record, std::uint64_t position, co
     return out;
 }
 
+struct publishing {
+    std::uint64_t abort_one_in;   // 0: no aborted claims
+    std::uint64_t append_one_in;  // 0: every record through claim/commit
+};
+
 template <class Journal>
-void publish(Journal& j, const shape& g, std::uint64_t from, std::uint64_t to, std::uint64_t abort_one_in) {
+void publish(run_context& ctx, Journal& j, const shape& g, std::uint64_t from, std::uint64_t to,
+             const publishing& how) {
     for (std::uint64_t k = from; k < to; ++k) {
-        if (abort_one_in != 0 && (k + g.salt) % abort_one_in == 0) {
+        if (how.abort_one_in != 0 && (k + g.salt) % how.abort_one_in == 0) {
             auto c = j.try_claim(8);
             const std::uint64_t junk = ~k;
             c.write(0, &junk, 8);
             j.abort(c);
+        }
+        if (how.append_one_in != 0 && (k + g.salt) % how.append_one_in == 0) {
+            // append() pads to the next segment first when the record does not fit this one.
+            const std::uint32_t n = size_of(k, g);
+            std::uint64_t p = j.position();
+            if (p % g.segment_length + layout::record_length(n) > g.segment_length) {
+                p = (p / g.segment_length + 1) * g.segment_length;
+            }
+            const auto bytes = bytes_of(k, p, g);
+            const std::uint64_t at = j.append(bytes.data(), n);
+            ctx.check_that(at == p, [&] {
+                return "append of record " + std::to_string(k) + " went to " + std::to_string(at) +
+                       ", not " + std::to_string(p);
+            });
+            continue;
         }
         auto c = j.try_claim(size_of(k, g));
         const auto bytes = bytes_of(k, c.position(), g);
@@ -121,19 +144,20 @@ void exercise(run_context& ctx) {
     const std::uint64_t slow = ctx.knob_pick("tail_slow_pauses", {0, 0, 5, 40});
     const std::uint64_t late_pauses = ctx.knob("late_pauses", 0, 200);
     const bool late_at_live = ctx.knob_flag("late_at_live", 1, 2);
+    const publishing how{abort_one_in, ctx.knob_pick("append_one_in", {0, 1, 2})};
     ctx.expect_steps(items * 120);
     ctx.allow_crashes();
 
     journal_t j(journal_config{g.segment_length, g.segment_count}, sim_wait_config<Wait>(ctx));
     auto tail = j.subscribe_oldest();
 
-    const std::uint32_t publisher = ctx.spawn("publisher", [&] { publish(j, g, 0, items, abort_one_in); });
+    const std::uint32_t publisher = ctx.spawn("publisher", [&] { publish(ctx, j, g, 0, items, how); });
     ctx.spawn("restarter", [&] {
         ctx.join(publisher);
         if (!ctx.crashed(publisher)) return;
         const journal_recovery rec = j.recover();
         ctx.check_that(rec.next_record <= items, [&] { return "recovery counted records nobody appended"; });
-        publish(j, g, rec.next_record, items, abort_one_in);
+        publish(ctx, j, g, rec.next_record, items, how);
     });
     ctx.spawn("tail", [&] { read_all<journal_t>(ctx, tail, g, items, slow, "tail"); });
     ctx.spawn("late", [&] {
@@ -163,6 +187,8 @@ const register_workload registration{workload_spec{
          "an overrun reports one lost record fewer than were lost"},
         {canary_spec::kind::planted, "journal.no_clear_next",
          "the header after a record is not cleared: stale payload of an earlier lap reads as a record"},
+        {canary_spec::kind::planted, "journal.append_commits_early",
+         "append() commits the header before it writes the payload: a subscriber reads stale bytes"},
         {canary_spec::kind::planted, "journal.recovery_leaves_reservation",
          "recovery leaves the dead publisher's reservation uncommitted: subscribers stall behind it"},
     },

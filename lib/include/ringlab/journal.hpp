@@ -354,9 +354,14 @@ public:
         if (offset_of(next) <= offset_of(p) || length > max_payload() || !writable_) [[unlikely]] {
             return append_across(payload, length);
         }
+        const u64 h = journal_layout::make_header(length, journal_layout::flag_committed, segment_of(p));
+        if (Sync::canary("journal.append_commits_early")) {
+            // The canary above is a planted bug: the header is committed before the payload.
+            header(p).store(h, at("journal.E1.canary", mo::relaxed));
+            // relaxed above: only a planted bug uses it.
+        }
         copy_in(word_of(p) + 1, 0, payload, length);
-        publish(p, next, journal_layout::make_header(length, journal_layout::flag_committed, segment_of(p)),
-                true);
+        publish(p, next, h, true);
         return p;
     }
     u64 append(std::span<const std::byte> payload) {
