@@ -5,7 +5,8 @@
 //   bytes, overrun accounting, late joiners (oldest, live), replay from boundaries and the
 //   errors for others, the file-backed mode across mappings, bad files (magic, version,
 //   size, a corrupted header), a publisher killed with SIGKILL in the middle of a record
-//   (fork) and the recovery after it, and a tail on a real thread.
+//   (fork) and the recovery after it, one dead inside append(), and a tail on a real
+//   thread.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -351,6 +352,45 @@ TEST(journal, a_publisher_killed_mid_record_is_recovered) {
     EXPECT_EQ(after, std::vector<std::uint64_t>{50}) << "the reader did not skip the dead reservation";
     ::close(ready[0]);
     ::close(ready[1]);
+    std::remove(path.c_str());
+}
+
+// append() writes the payload behind a header that still reads as empty and commits with
+// one store, so a publisher that dies inside it leaves payload bytes and no header. The
+// file is left in that state by hand (the bytes a dead append had written, then the
+// publisher gone); the successor publishes from there and nobody reads the stale bytes.
+TEST(journal, a_publisher_dead_inside_append_leaves_nothing_to_skip) {
+    const std::string path = temp_path("dead_append");
+    std::uint64_t published = 0;
+    {
+        auto j = journal_t::create_file(path, {4096, 4});
+        for (std::uint64_t i = 0; i < 50; ++i) j->append(payload_of(i, 24));
+        published = j->published_position();
+    }
+    {
+        const auto stale = payload_of(99, 24);
+        const std::uint64_t payload_at = layout::segments_offset(4) + (published & (4 * 4096 - 1)) + 8;
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(payload_at));
+        f.write(reinterpret_cast<const char*>(stale.data()), static_cast<std::streamsize>(stale.size()));
+        ASSERT_TRUE(f.good());
+    }
+    auto reader = journal_t::open_file(path, journal_open::read_only);
+    auto sub = reader->subscribe_oldest();
+    EXPECT_EQ(drain(sub, reader->max_payload()).size(), 50U);
+
+    auto successor = journal_t::open_file(path, journal_open::append);
+    EXPECT_EQ(successor->stats().aborted, 0U) << "a dead append left a reservation to skip";
+    EXPECT_EQ(successor->position(), published) << "the successor does not publish where the append died";
+    EXPECT_EQ(successor->next_record(), 50U);
+    successor->append(payload_of(50, 16));
+    std::vector<std::byte> buf(reader->max_payload());
+    const read_result r = sub.poll(buf);
+    ASSERT_EQ(r.status, read_status::record);
+    EXPECT_EQ(r.record, 50U);
+    ASSERT_EQ(r.length, 16U);
+    EXPECT_EQ(std::memcmp(buf.data(), payload_of(50, 16).data(), 16), 0);
+    EXPECT_EQ(sub.poll(buf).status, read_status::empty) << "the dead append's bytes were read as a record";
     std::remove(path.c_str());
 }
 
