@@ -659,9 +659,9 @@ private:
     [[nodiscard]] u64 segment_of(u64 position) const noexcept { return position >> segment_shift_; }
     [[nodiscard]] u64 offset_of(u64 position) const noexcept { return position & (segment_length_ - 1); }
     [[nodiscard]] u64 index_of(u64 segment) const noexcept { return segment & (segment_count_ - 1); }
+    /// The first word of slot `index`.
     [[nodiscard]] std::size_t segment_word(u64 index) const noexcept {
-        return (journal_layout::segments_offset(segment_count_) + index * segment_length_) /
-               journal_layout::word_length;
+        return (segments_bytes_ + index * segment_length_) / journal_layout::word_length;
     }
     /// Slots are contiguous and their count is a power of two, so a position's word is its
     /// offset in the ring of slots.
