@@ -8,6 +8,9 @@
 //   disruptor.diamond     P ──▶ [ring] ──▶ {A, B} ──▶ C             (1P-3C diamond)
 //   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
 //
+// Every topology also runs with busy-spinning consumers and producers that yield on a full
+// ring (wait `busy_spin_wait+yielding_producer`), the shape of LMAX's busy-spin rows.
+//
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
 //   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)
 //
@@ -92,9 +95,9 @@ template <class Ring>
     ring.publish(c.begin, c.end);
 }
 
-template <template <class> class Wait, class Producer>
+template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
 void topology_throughput(benchmark::State& state, shape s) {
-    using disruptor_t = disruptor<value_event, Producer, Wait>;
+    using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
     auto d = std::make_unique<disruptor_t>(ring_capacity);
     summing_handler handlers[3];
@@ -212,6 +215,22 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
         add_row({row_kind::round_trip, "disruptor.unicast", wait, "disruptor.unicast"},
                 [](benchmark::State& state) { unicast_round_trip<Wait>(state); });
     });
+    // Busy-spinning consumers beside producers that yield on a full ring: LMAX's shape (its
+    // producers park on a full ring whatever the consumers' strategy). With more threads
+    // than cores, a producer that spins there burns the slice a consumer (or a preempted
+    // producer holding an unpublished claim) needs.
+    for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
+        const std::string pattern = std::string("disruptor.") + name_of(s);
+        row_spec spec{row_kind::throughput, pattern, "busy_spin_wait+yielding_producer", pattern};
+        spec.threads = threads_of(s);
+        add_row(spec, [s](benchmark::State& state) {
+            if (s == shape::sequencer) {
+                topology_throughput<busy_spin_wait, multi_producer, yielding_wait>(state, s);
+            } else {
+                topology_throughput<busy_spin_wait, single_producer, yielding_wait>(state, s);
+            }
+        });
+    }
 }
 
 }  // namespace ringlab::bench

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ringlab/ringlab.hpp"
@@ -45,16 +47,22 @@ void produce(D& d, std::uint64_t count) {
 
 std::uint64_t sum_of_values(std::uint64_t count) { return 3 * count * (count - 1) / 2; }
 
-template <template <class> class Wait>
+/// The consumers' wait strategy and the producers' (by default the same).
+template <template <class> class Wait, template <class> class ProducerWait = Wait>
 struct with_wait {
     template <class P>
-    using disruptor_t = disruptor<event, P, Wait>;
+    using disruptor_t = disruptor<event, P, Wait, sync::native, ProducerWait>;
 };
 
 template <class W>
 class topologies : public ::testing::Test {};
+// Every strategy on both sides, then producers of another kind than their consumers:
+// yielding beside busy-spinning consumers (LMAX's shape), asleep until busy-spinning
+// consumers wake them, and spinning beside sleeping consumers.
 using all_waits = ::testing::Types<with_wait<busy_spin_wait>, with_wait<yielding_wait>, with_wait<backoff_wait>,
-                                   with_wait<blocking_wait>, with_wait<timeout_blocking_wait>>;
+                                   with_wait<blocking_wait>, with_wait<timeout_blocking_wait>,
+                                   with_wait<busy_spin_wait, yielding_wait>, with_wait<busy_spin_wait, blocking_wait>,
+                                   with_wait<blocking_wait, busy_spin_wait>>;
 TYPED_TEST_SUITE(topologies, all_waits);
 
 constexpr std::uint64_t events = 50'000;
@@ -181,6 +189,42 @@ TEST(ring_buffer, a_blocked_producer_resumes_when_the_consumer_advances) {
     std::thread producer([&] {
         const auto c = ring.next();
         EXPECT_TRUE(c.ok());
+        claimed.store(true);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(claimed.load());
+    consumer.set(1);
+    ring.progress_made();
+    producer.join();
+    EXPECT_TRUE(claimed.load());
+    EXPECT_GE(ring.stats().producer_waits, 1u);
+}
+
+TEST(ring_buffer, producers_wait_through_their_own_strategy) {
+    using ring_t = ring_buffer<event, single_producer, busy_spin_wait, sync::native, timeout_blocking_wait>;
+    static_assert(std::is_same_v<ring_t::wait_type, busy_spin_wait<>>);
+    static_assert(std::is_same_v<decltype(std::declval<ring_t&>().producer_wait()), timeout_blocking_wait<>&>);
+    ring_t::options options;
+    options.producer_wait.timeout_ns = 2'000'000;
+    ring_t ring(2, options);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    for (int i = 0; i < 2; ++i) ring.publish(ring.next().begin);
+    // No timeout given: a busy-spinning producer would wait for ever; this one's strategy
+    // ends the wait at its own configured timeout.
+    EXPECT_EQ(ring.next().result, wait_result::timed_out);
+    consumer.set(1);
+    EXPECT_EQ(ring.next().result, wait_result::ready);
+}
+
+TEST(ring_buffer, a_producer_asleep_beside_spinning_consumers_is_woken_by_their_progress) {
+    ring_buffer<event, single_producer, busy_spin_wait, sync::native, blocking_wait> ring(2);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    for (int i = 0; i < 2; ++i) ring.publish(ring.next().begin);
+    std::atomic<bool> claimed{false};
+    std::thread producer([&] {
+        EXPECT_TRUE(ring.next().ok());
         claimed.store(true);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -2,6 +2,8 @@
 // an executor, and shuts them down without losing an event.
 //
 //   disruptor<E, single_producer, blocking_wait> d(65536);
+//   // consumers busy-spin, producers yield on a full ring (ring_buffer.hpp):
+//   disruptor<E, multi_producer, busy_spin_wait, sync::native, yielding_wait> d2(65536);
 //   auto a = d.handle_events_with("A", handler_a);          // straight from the ring
 //   auto b = d.handle_events_with("B", handler_b, {a});     // after A
 //   d.start(executor);
@@ -45,10 +47,10 @@ struct stage_spec {
 };
 
 template <class E, class Producer = single_producer, template <class> class Wait = busy_spin_wait,
-          class Sync = sync::native>
+          class Sync = sync::native, template <class> class ProducerWait = Wait>
 class disruptor {
 public:
-    using ring_type = ring_buffer<E, Producer, Wait, Sync>;
+    using ring_type = ring_buffer<E, Producer, Wait, Sync, ProducerWait>;
     using stage_id = std::size_t;
 
     struct stage_report {

@@ -6,6 +6,12 @@
 // through its sequence. Progress: try_next/publish never block; next() waits for room
 // through the producer wait strategy.
 //
+// The producers' wait strategy is a type of its own (ProducerWait, by default the
+// consumers'): consumers that busy-spin can sit beside producers that yield or sleep when
+// the ring is full, as LMAX's producers park. With more threads than cores this decides
+// who runs: a producer that spins on a full ring (or, with several producers, on a claim
+// a preempted producer has not published yet) burns the time slice the consumer needs.
+//
 // Each slot carries a stamp next to its event: `position + 1` once that position is
 // published. A consumer therefore learns that an event is ready from the event's own cache
 // line ([R1a]): one line moves per hop, the round trip of a bare cache-line ping-pong.
@@ -56,7 +62,7 @@ struct claimed_range {
 };
 
 template <class E, class Producer = single_producer, template <class> class Wait = busy_spin_wait,
-          class Sync = sync::native>
+          class Sync = sync::native, template <class> class ProducerWait = Wait>
 class ring_buffer {
     static_assert(std::is_same_v<Producer, single_producer> || std::is_same_v<Producer, multi_producer>,
                   "The producer kind is single_producer or multi_producer.");
@@ -69,14 +75,15 @@ class ring_buffer {
 public:
     using event_type = E;
     using sync_type = Sync;
-    using wait_type = Wait<Sync>;
+    using wait_type = Wait<Sync>;                   // the consumers'
+    using producer_wait_type = ProducerWait<Sync>;  // the producers'
     using sequencer_type = std::conditional_t<std::is_same_v<Producer, multi_producer>,
                                               multi_producer_sequencer<Sync>, single_producer_sequencer<Sync>>;
     static constexpr bool multi_producer_ring = std::is_same_v<Producer, multi_producer>;
 
     struct options {
         typename wait_type::config consumer_wait{};
-        typename wait_type::config producer_wait{};
+        typename producer_wait_type::config producer_wait{};
         /// Consumers that may join while the ring runs (sequence_group capacity).
         std::size_t max_joining_consumers = 8;
     };
@@ -208,7 +215,7 @@ public:
     [[nodiscard]] gating_set<Sync>& gating() noexcept { return sequencer_.gating(); }
     [[nodiscard]] sequence_group<Sync>& joiners() noexcept { return joiners_; }
     [[nodiscard]] wait_type& consumer_wait() noexcept { return consumer_wait_; }
-    [[nodiscard]] wait_type& producer_wait() noexcept { return producer_wait_; }
+    [[nodiscard]] producer_wait_type& producer_wait() noexcept { return producer_wait_; }
 
     /// Statistics of a single-producer ring (a multi-producer ring counts nothing here:
     /// a shared counter would cost every producer a contended write).
@@ -272,7 +279,7 @@ private:
     sequence_group<Sync> joiners_;
     typename Sync::counter producer_waits_;
     alignas(false_sharing_bytes) wait_type consumer_wait_;
-    alignas(false_sharing_bytes) wait_type producer_wait_;
+    alignas(false_sharing_bytes) producer_wait_type producer_wait_;
 };
 
 }  // namespace ringlab
