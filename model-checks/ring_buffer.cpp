@@ -16,6 +16,9 @@
 //                                        the annotation after A's count says it is done
 // blocking        [R1 R1a S1 S1a W1-W5]  next() and the barrier's wait_for() through
 //                                        blocking_wait on capacity 1
+// join_parked_producer [G1 G2 S1 R1 W1-W5]  a consumer joins while the producer parks for
+//                                        room through blocking_wait: join_consumer() must
+//                                        wake it once the joiner's start is raised
 // join_at_cursor  [G1 G1a S1 S1a R1 R1a] a consumer joins the running ring at its cursor
 //                                        (disruptor::add_consumer) while a fixed consumer and
 //                                        the producer run: it must never be lapped. The join
@@ -160,6 +163,10 @@ struct blocking : rl::test_suite<blocking, 2> {
     }
 };
 
+/// Busy-spinning consumers, a producer that parks for room through blocking_wait.
+using mixed_ring = ringlab::ring_buffer<int, ringlab::single_producer, ringlab::busy_spin_wait, relacy,
+                                        ringlab::blocking_wait>;
+
 /// A consumer joins the running ring at its cursor (disruptor::add_consumer): it must read
 /// every event from its start, as published, and never be lapped by the producer.
 struct join_at_cursor : rl::test_suite<join_at_cursor, 3> {
@@ -174,11 +181,44 @@ struct join_at_cursor : rl::test_suite<join_at_cursor, 3> {
         } else if (index == 1) {
             consume(r, fixed, 0, 4);
         } else {
-            const auto member = r.joiners().join([this] { return r.cursor(); });
+            const auto member = r.join_consumer();
             expect(member.has_value(), "the joiner found no free slot");
             ringlab::sequence<relacy>& seq = r.joiners().at_index(*member);
             consume(r, seq, seq.get(), 4);
             r.joiners().leave(*member);
+        }
+    }
+};
+
+/// A consumer joins while the producer parks for room through blocking_wait. The joiner is
+/// the only consumer: before it joins nothing gates the producer; from its activation its
+/// provisional start does, until join() raises it to the cursor, so a producer that parked
+/// on it in between must be woken (the canary ring_buffer.join_without_wake skips that
+/// wake: a deadlock).
+struct join_parked_producer : rl::test_suite<join_parked_producer, 2> {
+    mixed_ring r{1, {{}, {0, 0}, 1}};
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 0; v < 2; ++v) {
+                expect(
+                    r.publish_event([&](int& e, std::uint64_t) { e = 10 + v; }) == ringlab::wait_result::ready,
+                    "publish_event() did not complete");
+            }
+        } else {
+            const auto member = r.join_consumer();
+            expect(member.has_value(), "the joiner found no free slot");
+            ringlab::sequence<relacy>& seq = r.joiners().at_index(*member);
+            ringlab::sequence_barrier<mixed_ring> barrier(r);
+            for (std::uint64_t p = seq.get(); p < 2; ++p) {
+                spin_until([&] { return barrier.available(p, p + 1) > p; });
+                expect(r.read(p) == 10 + static_cast<int>(p),
+                       "the joiner read an event other than the one published");
+                seq.set(p + 1);
+                r.progress_made();
+            }
+            r.joiners().leave(*member);
+            r.progress_made();
         }
     }
 };
@@ -192,5 +232,6 @@ int main(int argc, char** argv) {
         {make_suite<publish_consume>("publish_consume", "R1 R1a S1 S1a"),
          make_suite<batch_range>("batch_range", "R1 R1a"), make_suite<stages>("stages", "R1 R1a S1 S1a", 3),
          make_suite<blocking>("blocking", "R1 R1a S1 S1a W1-W5", 3),
-         make_suite<join_at_cursor>("join_at_cursor", "G1 G1a G2 G2a S1 S1a R1 R1a", 1)});
+         make_suite<join_at_cursor>("join_at_cursor", "G1 G1a G2 G2a S1 S1a R1 R1a", 1),
+         make_suite<join_parked_producer>("join_parked_producer", "G1 G1a G2 G2a S1 S1a R1 R1a W1-W5", 3)});
 }

@@ -148,7 +148,7 @@ public:
     template <class Handler, class Executor>
     std::optional<stage_id> add_consumer(Executor& executor, std::string name, Handler& handler,
                                          processor_options options = {}) {
-        const std::optional<std::size_t> member = ring_.joiners().join([this] { return ring_.cursor(); });
+        const std::optional<std::size_t> member = ring_.join_consumer();
         if (!member) return std::nullopt;
         auto s = std::make_unique<stage<Handler>>(std::move(name), std::vector<stage_id>{}, handler,
                                                   sequence_barrier<ring_type>(ring_),

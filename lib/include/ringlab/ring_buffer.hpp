@@ -201,6 +201,17 @@ public:
         consumer_wait_.signal();
     }
 
+    /// A consumer joins the running ring at its cursor (sequence_group::join); returns its
+    /// member index in joiners(), or nothing when the group is full. The member gates the
+    /// producers from its provisional start until join() raises it to the cursor, so a
+    /// producer that parked for room in between is woken to look again.
+    [[nodiscard]] std::optional<std::size_t> join_consumer() {
+        const std::optional<std::size_t> member = joiners_.join([this] { return cursor(); });
+        // Planted bug: the producer parked on the provisional start sleeps on.
+        if (member && !Sync::canary("ring_buffer.join_without_wake")) producer_wait_.signal();
+        return member;
+    }
+
     /// Wakes every waiter on both sides; waits return `alerted` until clear_alert().
     void alert() noexcept {
         consumer_wait_.alert();
