@@ -16,6 +16,9 @@
 //                                        the annotation after A's count says it is done
 // blocking        [R1 R1a S1 S1a W1-W5]  next() and the barrier's wait_for() through
 //                                        blocking_wait on capacity 1
+// sleeping_producer [R1 R1a S1 S1a W1-W5] a producer parked through blocking_wait beside a
+//                                        busy-spinning consumer (the ring's ProducerWait):
+//                                        the consumer's progress_made() must wake it
 // join_parked_producer [G1 G2 S1 R1 W1-W5]  a consumer joins while the producer parks for
 //                                        room through blocking_wait: join_consumer() must
 //                                        wake it once the joiner's start is raised
@@ -163,9 +166,37 @@ struct blocking : rl::test_suite<blocking, 2> {
     }
 };
 
-/// Busy-spinning consumers, a producer that parks for room through blocking_wait.
+/// The producer's strategy is not the consumer's: the producer parks for room through
+/// blocking_wait while the consumer busy-spins. Only the consumer's progress_made() can
+/// wake it (the canary ring_buffer.progress_skips_producers drops that wake: a deadlock).
 using mixed_ring = ringlab::ring_buffer<int, ringlab::single_producer, ringlab::busy_spin_wait, relacy,
                                         ringlab::blocking_wait>;
+
+struct sleeping_producer : rl::test_suite<sleeping_producer, 2> {
+    mixed_ring r{1, {{}, {0, 0}, 1}};
+    ringlab::sequence<relacy> consumed;
+
+    void before() { r.gating().add(consumed); }
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 0; v < 2; ++v) {
+                expect(
+                    r.publish_event([&](int& e, std::uint64_t) { e = 7 + v; }) == ringlab::wait_result::ready,
+                    "publish_event() did not complete");
+            }
+        } else {
+            ringlab::sequence_barrier<mixed_ring> barrier(r);
+            for (std::uint64_t p = 0; p < 2; ++p) {
+                spin_until([&] { return barrier.available(p, p + 1) > p; });
+                expect(r.read(p) == 7 + static_cast<int>(p),
+                       "the consumer read an event other than the one published");
+                consumed.set(p + 1);
+                r.progress_made();
+            }
+        }
+    }
+};
 
 /// A consumer joins the running ring at its cursor (disruptor::add_consumer): it must read
 /// every event from its start, as published, and never be lapped by the producer.
@@ -232,6 +263,7 @@ int main(int argc, char** argv) {
         {make_suite<publish_consume>("publish_consume", "R1 R1a S1 S1a"),
          make_suite<batch_range>("batch_range", "R1 R1a"), make_suite<stages>("stages", "R1 R1a S1 S1a", 3),
          make_suite<blocking>("blocking", "R1 R1a S1 S1a W1-W5", 3),
+         make_suite<sleeping_producer>("sleeping_producer", "R1 R1a S1 S1a W1-W5", 3),
          make_suite<join_at_cursor>("join_at_cursor", "G1 G1a G2 G2a S1 S1a R1 R1a", 1),
          make_suite<join_parked_producer>("join_parked_producer", "G1 G1a G2 G2a S1 S1a R1 R1a W1-W5", 3)});
 }

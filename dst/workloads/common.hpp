@@ -16,31 +16,38 @@ namespace ringlab::dst {
 using sim = sync::sim;
 
 /// DST-sized configuration of a wait strategy: short spins and yields (each poll is a
-/// scheduling point), time limits in virtual nanoseconds.
+/// scheduling point), time limits in virtual nanoseconds. `side` prefixes the knobs' names
+/// where one run draws two strategies ("producer.": the producers' of a disruptor).
 template <template <class> class Wait>
-typename Wait<sim>::config sim_wait_config(run_context& ctx) {
+typename Wait<sim>::config sim_wait_config(run_context& ctx, std::string_view side = {}) {
+    const auto knob = [&](const char* name, std::uint64_t lo, std::uint64_t hi) {
+        return ctx.knob((std::string(side) + name).c_str(), lo, hi);
+    };
+    const auto knob_flag = [&](const char* name, std::uint64_t numerator, std::uint64_t denominator) {
+        return ctx.knob_flag((std::string(side) + name).c_str(), numerator, denominator);
+    };
     typename Wait<sim>::config cfg{};
     if constexpr (requires { cfg.spin_limit; }) {
-        cfg.spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.spin_limit", 0, 4));
+        cfg.spin_limit = static_cast<std::uint32_t>(knob("wait.spin_limit", 0, 4));
     }
-    if constexpr (requires { cfg.yield_ns; }) cfg.yield_ns = ctx.knob("wait.yield_ns", 0, 200);
+    if constexpr (requires { cfg.yield_ns; }) cfg.yield_ns = knob("wait.yield_ns", 0, 200);
     if constexpr (requires { cfg.idle_spin_limit; }) {
-        cfg.idle_spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.idle_spin_limit", 0, 4));
-        cfg.yield_limit = static_cast<std::uint32_t>(ctx.knob("wait.yield_limit", 0, 4));
+        cfg.idle_spin_limit = static_cast<std::uint32_t>(knob("wait.idle_spin_limit", 0, 4));
+        cfg.yield_limit = static_cast<std::uint32_t>(knob("wait.yield_limit", 0, 4));
         cfg.sleep_ns_min = 50;
         cfg.sleep_ns_max = 800;
     }
     if constexpr (requires { cfg.blocking; }) {
-        cfg.blocking.spin_limit = static_cast<std::uint32_t>(ctx.knob("wait.spin_limit", 0, 4));
-        cfg.blocking.yield_ns = ctx.knob("wait.yield_ns", 0, 200);
-        cfg.timeout_ns = ctx.knob("wait.timeout_ns", 100, 5000);
+        cfg.blocking.spin_limit = static_cast<std::uint32_t>(knob("wait.spin_limit", 0, 4));
+        cfg.blocking.yield_ns = knob("wait.yield_ns", 0, 200);
+        cfg.timeout_ns = knob("wait.timeout_ns", 100, 5000);
     }
     // Half the blocking runs park at the first miss: the sleep/wake protocol, where a
     // lost wake-up hides, is then on every wait instead of on the few that outlast a spin.
     if constexpr (requires { cfg.blocking; }) {
-        if (ctx.knob_flag("wait.park_at_once", 1, 2)) cfg.blocking = {0, 0};
+        if (knob_flag("wait.park_at_once", 1, 2)) cfg.blocking = {0, 0};
     } else if constexpr (std::string_view(Wait<sim>::name) == "blocking") {
-        if (ctx.knob_flag("wait.park_at_once", 1, 2)) cfg = {0, 0};
+        if (knob_flag("wait.park_at_once", 1, 2)) cfg = {0, 0};
     }
     return cfg;
 }

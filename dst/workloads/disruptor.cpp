@@ -7,6 +7,10 @@
 //   diamond     P -> A, P -> B, (A,B) -> C  1P-3C
 //   sequencer   P1,P2,P3 -> A               3P-1C (multi-producer)
 //
+// The producers wait on a full ring with the consumers' strategy, or with one of another
+// kind (yielding, blocking): their sleep then depends on consumers of that other kind to
+// wake them (progress_made), a wake-up DST checks cannot be lost.
+//
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
 // lapped reads a later value). Invariants, checked between every two steps: no stage is
@@ -23,6 +27,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dst/workload.hpp"
@@ -82,9 +87,9 @@ struct checker {
     }
 };
 
-template <class Producer, template <class> class Wait>
+template <class Producer, template <class> class Wait, template <class> class ProducerWait>
 void exercise(run_context& ctx, topology topo, std::size_t producers) {
-    using disruptor_t = disruptor<event, Producer, Wait, sim>;
+    using disruptor_t = disruptor<event, Producer, Wait, sim, ProducerWait>;
     const bool with_joiner = ctx.knob_flag("joiner", 1, 2);
     // A joiner is lapped only by a producer that runs a ring ahead of it: small rings.
     const std::size_t capacity =
@@ -98,7 +103,11 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
 
     typename disruptor_t::ring_type::options ring_options{};
     ring_options.consumer_wait = sim_wait_config<Wait>(ctx);
-    ring_options.producer_wait = ring_options.consumer_wait;
+    if constexpr (std::is_same_v<Wait<sim>, ProducerWait<sim>>) {
+        ring_options.producer_wait = ring_options.consumer_wait;
+    } else {
+        ring_options.producer_wait = sim_wait_config<ProducerWait>(ctx, "producer.");
+    }
     disruptor_t d(capacity, ring_options);
     const std::vector<stage_spec> specs = stages_of(topo);
     std::vector<checker> handlers(specs.size());
@@ -186,10 +195,26 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
 void workload(run_context& ctx) {
     const auto topo = static_cast<topology>(ctx.knob("topology", 0, 4));
     with_wait_strategy(ctx, [&]<template <class> class Wait>() {
-        if (topo == topology::sequencer) {
-            exercise<multi_producer, Wait>(ctx, topo, 3);
-        } else {
-            exercise<single_producer, Wait>(ctx, topo, 1);
+        auto run = [&]<template <class> class ProducerWait>() {
+            if (topo == topology::sequencer) {
+                exercise<multi_producer, Wait, ProducerWait>(ctx, topo, 3);
+            } else {
+                exercise<single_producer, Wait, ProducerWait>(ctx, topo, 1);
+            }
+        };
+        // The producers wait as the consumers do in half the runs; otherwise they yield on a
+        // full ring (beside busy-spinning consumers: LMAX's shape) or sleep until a consumer
+        // of another kind wakes them.
+        switch (ctx.knob_pick("producer_wait", {0, 0, 1, 2})) {
+            case 0:
+                run.template operator()<Wait>();
+                break;
+            case 1:
+                run.template operator()<yielding_wait>();
+                break;
+            default:
+                run.template operator()<blocking_wait>();
+                break;
         }
     });
 }
@@ -205,6 +230,8 @@ const register_workload registration{workload_spec{
          "the producer claims one slot past the slowest consumer: it laps it"},
         {canary_spec::kind::planted, "disruptor.remove_without_wake",
          "removing a consumer does not wake a producer parked for room that only it held back"},
+        {canary_spec::kind::planted, "ring_buffer.progress_skips_producers",
+         "a consumer's progress wakes later stages but not a producer asleep for room"},
         {canary_spec::kind::mutant, "ring_buffer.R1.publish",
          "publishing a slot no longer orders the event's fields before its stamp"},
     },

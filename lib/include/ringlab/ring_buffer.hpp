@@ -197,7 +197,8 @@ public:
     /// Called by a consumer after it advanced its sequence: wakes producers waiting for
     /// room and later stages waiting for this one (free unless someone sleeps).
     void progress_made() noexcept {
-        producer_wait_.signal();
+        // Planted bug: only later stages hear of it; a producer asleep for room sleeps on.
+        if (!Sync::canary("ring_buffer.progress_skips_producers")) producer_wait_.signal();
         consumer_wait_.signal();
     }
 
