@@ -20,7 +20,8 @@
 //
 // Shutdown: after the producers finished, `shutdown` drains every stage to the last
 // claimed position; each stage must have seen every event (nothing lost). Optionally a
-// consumer joins at the cursor while the producers run, checks that it sees a gap-free run
+// consumer joins at the cursor while the producers run (two joiners in three are slow, so
+// that the producers park on them), checks that it sees a gap-free run
 // of positions starting no later than the cursor it joined at, and leaves before the end;
 // the producers must not be gated by it once it left (or they would hang: a liveness
 // failure).
@@ -68,8 +69,10 @@ struct checker {
     bool joiner = false;
     bool started = false;
     std::uint64_t first = 0;
+    std::uint64_t pauses = 0;  // scheduling points per event: a slow stage gates the producers
 
     void operator()(const event& e, std::uint64_t position, bool) {
+        for (std::uint64_t i = 0; i < pauses; ++i) sim::pause();
         if (joiner && !started) {
             started = true;
             first = position;
@@ -146,6 +149,8 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
 
     executor exec(ctx);
     checker joiner{&ctx, "joiner", 0, true};
+    // Two joiners in three are slow: the producers park on them, and leaving must wake them.
+    if (with_joiner && ctx.knob_flag("joiner.slow", 2, 3)) joiner.pauses = ctx.knob("joiner.pauses", 1, 12);
     ctx.spawn("driver", [&] {
         d.start(exec);
         std::vector<std::uint32_t> threads;
@@ -205,7 +210,7 @@ void workload(run_context& ctx) {
         // The producers wait as the consumers do in half the runs; otherwise they yield on a
         // full ring (beside busy-spinning consumers: LMAX's shape) or sleep until a consumer
         // of another kind wakes them.
-        switch (ctx.knob_pick("producer_wait", {0, 0, 1, 2})) {
+        switch (ctx.knob_pick("producer_wait", {0, 0, 1, 2, 2})) {
             case 0:
                 run.template operator()<Wait>();
                 break;
