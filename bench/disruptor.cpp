@@ -9,7 +9,7 @@
 //   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
 //
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
-// ring (wait `busy_spin_wait+yielding_producer`), the shape of LMAX's busy-spin rows.
+// ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows.
 //
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
 //   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)
@@ -215,10 +215,10 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
         add_row({row_kind::round_trip, "disruptor.unicast", wait, "disruptor.unicast"},
                 [](benchmark::State& state) { unicast_round_trip<Wait>(state); });
     });
-    // Busy-spinning consumers beside producers that yield on a full ring: LMAX's shape (its
-    // producers park on a full ring whatever the consumers' strategy). With more threads
-    // than cores, a producer that spins there burns the slice a consumer (or a preempted
-    // producer holding an unpublished claim) needs.
+    // Busy-spinning consumers beside producers that yield on a full ring: the nearest shape
+    // to LMAX's busy-spin rows (its producers park on a full ring whatever the consumers'
+    // strategy). With more threads than cores, a producer that spins there burns the slice
+    // a consumer (or a preempted producer holding an unpublished claim) needs.
     for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
         const std::string pattern = std::string("disruptor.") + name_of(s);
         row_spec spec{row_kind::throughput, pattern, "busy_spin_wait+yielding_producer", pattern};

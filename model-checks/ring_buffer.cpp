@@ -19,7 +19,7 @@
 // sleeping_producer [R1 R1a S1 S1a W1-W5] a producer parked through blocking_wait beside a
 //                                        busy-spinning consumer (the ring's ProducerWait):
 //                                        the consumer's progress_made() must wake it
-// join_parked_producer [G1 G2 S1 R1 W1-W5]  a consumer joins while the producer parks for
+// join_parked_producer [G1 G1a G2 G2a S1 S1a R1 R1a W1-W5] a consumer joins while the producer parks for
 //                                        room through blocking_wait: join_consumer() must
 //                                        wake it once the joiner's start is raised
 // join_at_cursor  [G1 G1a S1 S1a R1 R1a] a consumer joins the running ring at its cursor

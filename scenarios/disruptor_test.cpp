@@ -227,13 +227,18 @@ TEST(ring_buffer, a_producer_asleep_beside_spinning_consumers_is_woken_by_their_
         EXPECT_TRUE(ring.next().ok());
         claimed.store(true);
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // The producer parks in its own strategy (a spinning one would never count a waiter).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (ring.producer_wait().parked_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(ring.producer_wait().parked_waiters(), 1u) << "the producer did not park in blocking_wait";
     EXPECT_FALSE(claimed.load());
     consumer.set(1);
     ring.progress_made();
     producer.join();
     EXPECT_TRUE(claimed.load());
-    EXPECT_GE(ring.stats().producer_waits, 1u);
+    EXPECT_GE(ring.producer_wait().wakes(), 1u) << "the consumer's progress did not wake the producer";
 }
 
 TEST(ring_buffer, counts_published_events_from_the_cursor_and_the_stamps) {

@@ -52,6 +52,14 @@ typename Wait<sim>::config sim_wait_config(run_context& ctx, std::string_view si
     return cfg;
 }
 
+/// The number knob `wait` prints for a strategy (0 busy spin, 1 yielding, 2 backoff,
+/// 3 blocking, 4 timeout blocking).
+template <template <class> class Wait>
+constexpr std::uint64_t wait_code() {
+    constexpr std::string_view name = Wait<sim>::name;
+    return name == "busy_spin" ? 0 : name == "yielding" ? 1 : name == "backoff" ? 2 : name == "blocking" ? 3 : 4;
+}
+
 /// Calls fn.template operator()<Wait>() with a wait strategy drawn from the seed. Blocking
 /// strategies are drawn more often: their sleep/wake protocol has the most to get wrong.
 template <class Fn>

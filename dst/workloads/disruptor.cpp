@@ -8,8 +8,8 @@
 //   sequencer   P1,P2,P3 -> A               3P-1C (multi-producer)
 //
 // The producers wait on a full ring with the consumers' strategy, or with one of another
-// kind (yielding, blocking): their sleep then depends on consumers of that other kind to
-// wake them (progress_made), a wake-up DST checks cannot be lost.
+// kind: yielding, or blocking, where a producer asleep depends on consumers of another kind
+// to wake it (progress_made, join_consumer): DST checks that no such wake-up is lost.
 //
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
@@ -102,7 +102,10 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     options.max_batch = ctx.knob("max_batch", 1, 4);
     const std::uint64_t join_at = ctx.knob("join_after_events", 0, events);
     const std::uint64_t leave_at = ctx.knob("leave_after_events", join_at, events);
-    ctx.expect_steps(events * 60 + 200);
+    // Two joiners in three are slow: the producers park on them, and leaving must wake them.
+    const std::uint64_t joiner_pauses =
+        with_joiner && ctx.knob_flag("joiner.slow", 2, 3) ? ctx.knob("joiner.pauses", 1, 12) : 0;
+    ctx.expect_steps(events * (60 + 2 * joiner_pauses) + 200);
 
     typename disruptor_t::ring_type::options ring_options{};
     ring_options.consumer_wait = sim_wait_config<Wait>(ctx);
@@ -149,8 +152,7 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
 
     executor exec(ctx);
     checker joiner{&ctx, "joiner", 0, true};
-    // Two joiners in three are slow: the producers park on them, and leaving must wake them.
-    if (with_joiner && ctx.knob_flag("joiner.slow", 2, 3)) joiner.pauses = ctx.knob("joiner.pauses", 1, 12);
+    joiner.pauses = joiner_pauses;
     ctx.spawn("driver", [&] {
         d.start(exec);
         std::vector<std::uint32_t> threads;
@@ -207,18 +209,19 @@ void workload(run_context& ctx) {
                 exercise<single_producer, Wait, ProducerWait>(ctx, topo, 1);
             }
         };
-        // The producers wait as the consumers do in half the runs; otherwise they yield on a
-        // full ring (beside busy-spinning consumers: LMAX's shape) or sleep until a consumer
-        // of another kind wakes them.
-        switch (ctx.knob_pick("producer_wait", {0, 0, 1, 2, 2})) {
-            case 0:
-                run.template operator()<Wait>();
-                break;
+        // The producers wait as the consumers do in two runs of five; otherwise they yield on
+        // a full ring or sleep until consumers of another kind wake them. The knob prints the
+        // strategy with the numbers of `wait`.
+        constexpr std::uint64_t same = wait_code<Wait>();
+        switch (ctx.knob_pick("producer_wait", {same, same, 1, 3, 3})) {
             case 1:
                 run.template operator()<yielding_wait>();
                 break;
-            default:
+            case 3:
                 run.template operator()<blocking_wait>();
+                break;
+            default:
+                run.template operator()<Wait>();
                 break;
         }
     });

@@ -8,9 +8,10 @@
 //
 // The producers' wait strategy is a type of its own (ProducerWait, by default the
 // consumers'): consumers that busy-spin can sit beside producers that yield or sleep when
-// the ring is full, as LMAX's producers park. With more threads than cores this decides
-// who runs: a producer that spins on a full ring (or, with several producers, on a claim
-// a preempted producer has not published yet) burns the time slice the consumer needs.
+// the ring is full (LMAX's producers always park). With more threads than cores this
+// decides who runs: a producer spinning on a full ring burns the time slice that the
+// consumer needs, or that a preempted producer needs to publish the claim the consumer
+// waits at.
 //
 // Each slot carries a stamp next to its event: `position + 1` once that position is
 // published. A consumer therefore learns that an event is ready from the event's own cache
@@ -31,7 +32,8 @@
 // Synchronisation edges:
 //   [R1]  release  publish() stamps a slot           -> pairs with [R1a] acquire in published()
 //   [S1]/[S1a]     consumers' sequences (sequence.hpp): gating for producers, upstream for stages
-//   wait strategies signal consumers after publish() and producers after progress_made().
+//   wait strategies signal consumers after publish() and producers after progress_made()
+//   and join_consumer().
 #pragma once
 
 #include <cstddef>
@@ -225,6 +227,8 @@ public:
 
     [[nodiscard]] sequencer_type& sequencer() noexcept { return sequencer_; }
     [[nodiscard]] gating_set<Sync>& gating() noexcept { return sequencer_.gating(); }
+    /// The consumers that joined at run time. Join through join_consumer() (it wakes the
+    /// producers); after joiners().leave(i), call progress_made() (disruptor::remove_consumer).
     [[nodiscard]] sequence_group<Sync>& joiners() noexcept { return joiners_; }
     [[nodiscard]] wait_type& consumer_wait() noexcept { return consumer_wait_; }
     [[nodiscard]] producer_wait_type& producer_wait() noexcept { return producer_wait_; }
