@@ -55,10 +55,21 @@ void produce(Ring& r, int value) {
     r.publish(*p);
 }
 
+/// Publishes 10, 11, ... at positions 0, 1, ... through next(): a full ring waits in the
+/// producers' wait strategy.
+template <class Ring>
+void publish_through_wait(Ring& r, int count) {
+    for (int v = 0; v < count; ++v) {
+        expect(r.publish_event([&](int& e, std::uint64_t) { e = 10 + v; }) == ringlab::wait_result::ready,
+               "publish_event() did not complete");
+    }
+}
+
 /// Reads positions [begin, end) straight from the ring as they are published, checks that
 /// position p holds 10 + p, and counts each one in `done`.
-void consume(ring<>& r, ringlab::sequence<relacy>& done, std::uint64_t begin, std::uint64_t end) {
-    ringlab::sequence_barrier<ring<>> barrier(r);
+template <class Ring>
+void consume(Ring& r, ringlab::sequence<relacy>& done, std::uint64_t begin, std::uint64_t end) {
+    ringlab::sequence_barrier<Ring> barrier(r);
     for (std::uint64_t p = begin; p < end; ++p) {
         spin_until([&] { return barrier.available(p, p + 1) > p; });
         expect(r.read(p) == 10 + static_cast<int>(p),
@@ -146,18 +157,14 @@ struct blocking : rl::test_suite<blocking, 2> {
 
     void thread(unsigned index) {
         if (index == 0) {
-            for (int v = 0; v < 2; ++v) {
-                expect(
-                    r.publish_event([&](int& e, std::uint64_t) { e = 7 + v; }) == ringlab::wait_result::ready,
-                    "publish_event() did not complete");
-            }
+            publish_through_wait(r, 2);
         } else {
             ringlab::sequence_barrier<blocking_ring> barrier(r);
             for (std::uint64_t p = 0; p < 2; ++p) {
                 const auto w = barrier.wait_for(p, p + 1, stop);
                 expect(w.result == ringlab::wait_result::ready && w.end == p + 1,
                        "wait_for() did not return the event");
-                expect(r.read(p) == 7 + static_cast<int>(p),
+                expect(r.read(p) == 10 + static_cast<int>(p),
                        "the consumer read an event other than the one published");
                 consumed.set(p + 1);
                 r.progress_made();
@@ -180,20 +187,9 @@ struct sleeping_producer : rl::test_suite<sleeping_producer, 2> {
 
     void thread(unsigned index) {
         if (index == 0) {
-            for (int v = 0; v < 2; ++v) {
-                expect(
-                    r.publish_event([&](int& e, std::uint64_t) { e = 7 + v; }) == ringlab::wait_result::ready,
-                    "publish_event() did not complete");
-            }
+            publish_through_wait(r, 2);
         } else {
-            ringlab::sequence_barrier<mixed_ring> barrier(r);
-            for (std::uint64_t p = 0; p < 2; ++p) {
-                spin_until([&] { return barrier.available(p, p + 1) > p; });
-                expect(r.read(p) == 7 + static_cast<int>(p),
-                       "the consumer read an event other than the one published");
-                consumed.set(p + 1);
-                r.progress_made();
-            }
+            consume(r, consumed, 0, 2);
         }
     }
 };
@@ -231,23 +227,12 @@ struct join_parked_producer : rl::test_suite<join_parked_producer, 2> {
 
     void thread(unsigned index) {
         if (index == 0) {
-            for (int v = 0; v < 2; ++v) {
-                expect(
-                    r.publish_event([&](int& e, std::uint64_t) { e = 10 + v; }) == ringlab::wait_result::ready,
-                    "publish_event() did not complete");
-            }
+            publish_through_wait(r, 2);
         } else {
             const auto member = r.join_consumer();
             expect(member.has_value(), "the joiner found no free slot");
             ringlab::sequence<relacy>& seq = r.joiners().at_index(*member);
-            ringlab::sequence_barrier<mixed_ring> barrier(r);
-            for (std::uint64_t p = seq.get(); p < 2; ++p) {
-                spin_until([&] { return barrier.available(p, p + 1) > p; });
-                expect(r.read(p) == 10 + static_cast<int>(p),
-                       "the joiner read an event other than the one published");
-                seq.set(p + 1);
-                r.progress_made();
-            }
+            consume(r, seq, seq.get(), 2);
             r.joiners().leave(*member);
             r.progress_made();
         }
