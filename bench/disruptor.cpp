@@ -196,22 +196,28 @@ void unicast_round_trip(benchmark::State& state) {
     label_plan(state, plan);
 }
 
+/// One throughput row per topology: consumers wait with `Wait`, producers with `ProducerWait`.
+template <template <class> class Wait, template <class> class ProducerWait = Wait>
+void add_topology_rows(const char* wait) {
+    for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
+        const std::string pattern = std::string("disruptor.") + name_of(s);
+        row_spec spec{row_kind::throughput, pattern, wait, pattern};
+        spec.threads = threads_of(s);
+        add_row(spec, [s](benchmark::State& state) {
+            if (s == shape::sequencer) {
+                topology_throughput<Wait, multi_producer, ProducerWait>(state, s);
+            } else {
+                topology_throughput<Wait, single_producer, ProducerWait>(state, s);
+            }
+        });
+    }
+}
+
 }  // namespace
 
 RINGLAB_BENCH_ROWS(disruptor_rows) {
     for_each_wait([]<template <class> class Wait>(const char* wait) {
-        for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
-            const std::string pattern = std::string("disruptor.") + name_of(s);
-            row_spec spec{row_kind::throughput, pattern, wait, pattern};
-            spec.threads = threads_of(s);
-            add_row(spec, [s](benchmark::State& state) {
-                if (s == shape::sequencer) {
-                    topology_throughput<Wait, multi_producer>(state, s);
-                } else {
-                    topology_throughput<Wait, single_producer>(state, s);
-                }
-            });
-        }
+        add_topology_rows<Wait>(wait);
         add_row({row_kind::round_trip, "disruptor.unicast", wait, "disruptor.unicast"},
                 [](benchmark::State& state) { unicast_round_trip<Wait>(state); });
     });
@@ -219,18 +225,7 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
     // to LMAX's busy-spin rows (its producers park on a full ring whatever the consumers'
     // strategy). With more threads than cores, a producer that spins there burns the slice
     // a consumer (or a preempted producer holding an unpublished claim) needs.
-    for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
-        const std::string pattern = std::string("disruptor.") + name_of(s);
-        row_spec spec{row_kind::throughput, pattern, "busy_spin_wait+yielding_producer", pattern};
-        spec.threads = threads_of(s);
-        add_row(spec, [s](benchmark::State& state) {
-            if (s == shape::sequencer) {
-                topology_throughput<busy_spin_wait, multi_producer, yielding_wait>(state, s);
-            } else {
-                topology_throughput<busy_spin_wait, single_producer, yielding_wait>(state, s);
-            }
-        });
-    }
+    add_topology_rows<busy_spin_wait, yielding_wait>("busy_spin_wait+yielding_producer");
 }
 
 }  // namespace ringlab::bench

@@ -369,7 +369,8 @@ TEST(journal, a_publisher_dead_inside_append_leaves_nothing_to_skip) {
     }
     {
         const auto stale = payload_of(99, 24);
-        const std::uint64_t payload_at = layout::segments_offset(4) + (published & (4 * 4096 - 1)) + 8;
+        const std::uint64_t payload_at = layout::segments_offset(4) + (published & (4 * 4096 - 1)) +
+                                        layout::record_header_length;
         std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(static_cast<std::streamoff>(payload_at));
         f.write(reinterpret_cast<const char*>(stale.data()), static_cast<std::streamsize>(stale.size()));
