@@ -46,7 +46,11 @@ struct value_event {
 // every stage writes its sum on every event.
 struct alignas(false_sharing_bytes) summing_handler {
     u64 sum = 0;
-    void operator()(const value_event& e, u64, bool) { sum += e.value; }
+    u64 batches = 0;
+    void operator()(const value_event& e, u64, bool end_of_batch) {
+        sum += e.value;
+        batches += end_of_batch ? 1 : 0;
+    }
 };
 
 enum class shape { unicast, pipeline, multicast, diamond, sequencer };
@@ -148,6 +152,10 @@ void topology_throughput(benchmark::State& state, shape s) {
     state.SetItemsProcessed(static_cast<std::int64_t>(events));
     state.counters["cpu_ns_per_event"] = events > 0 ? cpu * 1e9 / events : 0;
     state.counters["footprint_bytes"] = static_cast<double>(d->ring().footprint_bytes());
+    // The first stage's mean batch: near 1 when it reads right behind the producers, large
+    // when it lags them.
+    state.counters["events_per_batch"] =
+        handlers[0].batches > 0 ? events / static_cast<double>(handlers[0].batches) : 0;
     label_plan(state, plan.oversubscribed, threads_of(s) + (s == shape::sequencer ? 0 : 0));
 }
 

@@ -46,6 +46,11 @@ namespace ringlab::bench {
 
 inline constexpr std::uint64_t stop_value = ~std::uint64_t{0};
 
+/// The slip distance of the rows that measure temporal slipping (detail/slip.hpp): a few
+/// hundred cache lines of 8-byte events, well below the rings' 65,536 slots and the
+/// stages' largest batch.
+inline constexpr std::uint32_t slip_distance = 2048;
+
 /// Which CPUs the two sides of a pair run on (the first two threads of a plan).
 struct cpu_pair {
     int first = 0;

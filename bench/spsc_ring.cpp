@@ -90,6 +90,15 @@ RINGLAB_BENCH_ROWS(spsc_ring_rows) {
     add_row(make_spec(busy, row_kind::throughput, {{"release_every", 16}}), [](benchmark::State& s) {
         throughput(s, [] { return std::make_unique<spsc_ring<u64>>(65536, busy_spin_wait<>::config{}, spsc_options{16}); });
     });
+    // Temporal slipping: throughput, and the round trip it must leave alone.
+    const auto slipping = [] {
+        return std::make_unique<spsc_ring<u64>>(65536, busy_spin_wait<>::config{},
+                                                spsc_options{1, slip_options{slip_distance}});
+    };
+    add_row(make_spec(busy, row_kind::throughput, {{"slip", slip_distance}}),
+            [slipping](benchmark::State& s) { throughput(s, slipping); });
+    add_row(make_spec(busy, row_kind::round_trip, {{"slip", slip_distance}}),
+            [slipping](benchmark::State& s) { round_trip(s, slipping); });
 }
 
 }  // namespace ringlab::bench

@@ -16,6 +16,10 @@
 // blocking        [E1 E1a E2 E2a W1-W5]    blocking push/pop through blocking_wait on capacity 1
 // alert_drain     [E1 E1a A1 A1a]          the producer alerts after its last push; the
 //                                          consumer's drain after `alerted` must find every item
+// slip            [E1 E1a S1]              temporal slipping (distance 1, 2 polls, after 1 pop)
+//                                          on capacity 2: pop() polls a stamp ahead before it
+//                                          waits; the slip ends even when the producer stops
+//                                          short of the distance (canary slip.unbounded)
 #include "harness.hpp"
 
 #include "ringlab/spsc_ring.hpp"
@@ -173,6 +177,22 @@ struct alert_drain : rl::test_suite<alert_drain, 2> {
     }
 };
 
+struct slip : rl::test_suite<slip, 2> {
+    ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2, {}, ringlab::spsc_options{1, {1, 2, 1}}};
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 1; v <= 3; ++v) spin_until([&] { return ring.try_push(v); });
+        } else {
+            for (int want = 1; want <= 3; ++want) {
+                int got = 0;
+                expect(ring.pop(got) == ringlab::wait_result::ready, "pop() did not complete");
+                expect(got == want, "a slipping pop delivered out of order");
+            }
+        }
+    }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,5 +203,6 @@ int main(int argc, char** argv) {
                                        make_suite<empty_publishes>("empty_publishes", "E1 E1a E2 E2a"),
                                        make_suite<batch_claim>("batch_claim", "E1 E1a E2 E2a"),
                                        make_suite<blocking>("blocking", "E1 E1a E2 E2a W1-W5"),
-                                       make_suite<alert_drain>("alert_drain", "E1 E1a A1 A1a")});
+                                       make_suite<alert_drain>("alert_drain", "E1 E1a A1 A1a"),
+                                       make_suite<slip>("slip", "E1 E1a S1")});
 }

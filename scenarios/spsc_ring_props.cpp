@@ -2,12 +2,13 @@
 //
 //   model         any single-threaded command sequence behaves like a bounded std::deque
 //   stream        one producer and one consumer on real threads, generated capacity, item
-//                 count, APIs and batch sizes: exactly the sent sequence arrives
+//                 count, APIs, batch sizes and slipping: exactly the sent sequence arrives
 //   stream_dst    the same scenario under DST with a generated seed: RapidCheck shrinks the
 //                 parameters and the seed together
 //   model_with_batched_release  the same with spsc_options::release_every, modelled exactly
 // Canaries (each must make its property fail): the off-by-one full check and a batched
-// release never flushed (model), and the weakened publication order [E1] under DST.
+// release never flushed (model), the weakened publication order [E1] and an unbounded
+// slip under DST.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -19,23 +20,31 @@
 namespace ringlab::scenarios {
 namespace {
 
+enum class take_with : std::uint8_t { try_pop, consume, pop };
+
 struct stream_params {
     std::size_t capacity;
     int items;
     std::size_t batch;
     bool producer_claims;
-    bool consumer_batches;
+    take_with consumer;
+    slip_options slip;  // used by pop() only; off when the capacity is 1
 };
 
 stream_params gen_stream(int max_items) {
-    return stream_params{std::size_t{1} << *rc::gen::inRange(0, 7), *rc::gen::inRange(0, max_items),
-                         *rc::gen::inRange<std::size_t>(1, 9), *rc::gen::arbitrary<bool>(),
-                         *rc::gen::arbitrary<bool>()};
+    stream_params p{std::size_t{1} << *rc::gen::inRange(0, 7), *rc::gen::inRange(0, max_items),
+                    *rc::gen::inRange<std::size_t>(1, 9), *rc::gen::arbitrary<bool>(),
+                    static_cast<take_with>(*rc::gen::inRange(0, 3)), slip_options{}};
+    if (p.capacity > 1 && *rc::gen::arbitrary<bool>()) {
+        p.slip = slip_options{*rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(p.capacity)),
+                              *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(1, 9)};
+    }
+    return p;
 }
 
 template <class Sync>
 outcome stream(const stream_params& p, std::uint64_t seed) {
-    spsc_ring<int, busy_spin_wait, Sync> ring(p.capacity);
+    spsc_ring<int, busy_spin_wait, Sync> ring(p.capacity, {}, spsc_options{1, p.slip});
     findings seen;
     const body producer = [&] {
         for (int next = 0; next < p.items;) {
@@ -57,20 +66,20 @@ outcome stream(const stream_params& p, std::uint64_t seed) {
         int expected = 0;
         while (expected < p.items) {
             std::size_t n = 0;
-            if (p.consumer_batches) {
-                n = ring.consume(
-                    [&](const int& v) {
-                        if (v != expected) seen.fail("got " + std::to_string(v) + ", expected " + std::to_string(expected));
-                        ++expected;
-                    },
-                    p.batch);
-            } else {
-                int v = 0;
-                if (ring.try_pop(v)) {
-                    if (v != expected) seen.fail("got " + std::to_string(v) + ", expected " + std::to_string(expected));
-                    ++expected;
-                    n = 1;
-                }
+            auto take = [&](int v) {
+                if (v != expected) seen.fail("got " + std::to_string(v) + ", expected " + std::to_string(expected));
+                ++expected;
+                ++n;
+            };
+            int v = 0;
+            switch (p.consumer) {
+            case take_with::consume: (void)ring.consume([&](const int& x) { take(x); }, p.batch); break;
+            case take_with::try_pop:
+                if (ring.try_pop(v)) take(v);
+                break;
+            case take_with::pop:
+                if (ring.pop(v) == wait_result::ready) take(v);
+                break;
             }
             if (n == 0) relax<Sync>();
         }
@@ -141,6 +150,21 @@ TEST(spsc_ring_canaries, the_dst_stream_catches_a_weakened_publication) {
         const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
         RC_ASSERT(o.ok);
     })) << "the DST stream did not notice a relaxed publication";
+}
+
+TEST(spsc_ring_canaries, the_dst_stream_catches_an_unbounded_slip) {
+    const canary_scope bug("slip.unbounded");
+    EXPECT_FALSE(rc::check("stream_dst with slip.unbounded", [] {
+        // A slipping pop() consumer (drawn directly: a precondition would discard most cases).
+        stream_params p = gen_stream(60);
+        p.capacity = std::max<std::size_t>(p.capacity, 2);
+        p.items = std::max(p.items, 1);
+        p.consumer = take_with::pop;
+        p.slip = slip_options{*rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(p.capacity)),
+                              *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(1, 9)};
+        const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
+        RC_ASSERT(o.ok);
+    })) << "the DST stream did not notice a slipping consumer that waits for ever";
 }
 #endif
 

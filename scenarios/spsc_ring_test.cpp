@@ -1,6 +1,10 @@
 // scenarios/spsc_ring_test.cpp: spsc_ring's contract over every wait strategy, and what is
-// particular to it (partial publish, cache-line layout).
+// particular to it (partial publish, cache-line layout, temporal slipping).
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
 
 #include "ringlab/spsc_ring.hpp"
 #include "support/ring_contract.hpp"
@@ -38,6 +42,74 @@ TEST(spsc_ring, size_approx_is_exact_when_idle) {
     ASSERT_TRUE(ring.try_pop(v));
     EXPECT_EQ(ring.size_approx(), 4u);
     EXPECT_EQ(ring.stats().pushed, 5u);
+}
+
+TEST(spsc_ring, rejects_a_slip_it_cannot_reach) {
+    EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{16}})), config_error);
+    EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{4, 0}})), config_error);
+    EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{4, 8, 0}})), config_error);
+    try {
+        spsc_ring<int> ring(16, {}, spsc_options{1, slip_options{32}});
+        FAIL() << "a slip past the capacity was accepted";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("slip distance 32"), std::string::npos) << e.what();
+    }
+    spsc_ring<int> off(16, {}, spsc_options{1, slip_options{0, 0, 0}});  // off: nothing to check
+    EXPECT_TRUE(off.try_push(1));
+}
+
+TEST(spsc_ring, a_streaming_pop_slips_for_a_bounded_time) {
+    spsc_ring<int> ring(64, {}, spsc_options{1, slip_options{8, 4, 16}});
+    int v = -1;
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(ring.try_push(i));
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(ring.pop(v), wait_result::ready);
+        ASSERT_EQ(v, i);
+    }
+    EXPECT_EQ(ring.stats().slips, 0u) << "nothing slips while items are there";
+    // Twenty pops since it last found the ring empty: it slips (at most 4 polls), then waits.
+    EXPECT_EQ(ring.pop(v, 1'000'000), wait_result::timed_out);
+    EXPECT_EQ(ring.stats().slips, 1u);
+    // One pop since: no slip.
+    ASSERT_TRUE(ring.try_push(20));
+    ASSERT_EQ(ring.pop(v), wait_result::ready);
+    EXPECT_EQ(v, 20);
+    EXPECT_EQ(ring.pop(v, 1'000'000), wait_result::timed_out);
+    EXPECT_EQ(ring.stats().slips, 1u) << "a consumer woken from idleness must not slip";
+}
+
+TEST(spsc_ring, a_request_and_its_reply_never_slip) {
+    spsc_ring<int> ring(64, {}, spsc_options{1, slip_options{8, 64, 1}});
+    int v = 0;
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_TRUE(ring.try_push(i));
+        ASSERT_EQ(ring.pop(v), wait_result::ready);
+        ASSERT_EQ(v, i);
+        ASSERT_FALSE(ring.try_pop(v));  // found empty: the run since is 0 from here
+    }
+    EXPECT_EQ(ring.stats().slips, 0u);
+}
+
+TEST(spsc_ring, a_slipping_consumer_loses_nothing_when_the_stream_pauses) {
+    constexpr int count = 200'000;
+    spsc_ring<int> ring(1024, {}, spsc_options{1, slip_options{512}});
+    std::thread producer([&] {
+        for (int i = 0; i < count; ++i) {
+            while (ring.push(i) != wait_result::ready) {
+            }
+            // Streams that stop short of the slip distance: the consumer catches up and slips.
+            if (i % 1000 == 999) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    });
+    int v = -1;
+    for (int i = 0; i < count; ++i) {
+        ASSERT_EQ(ring.pop(v), wait_result::ready);
+        ASSERT_EQ(v, i);
+    }
+    producer.join();
+    EXPECT_GT(ring.stats().slips, 0u) << "the consumer never slipped: the test did not test it";
+    int extra = 0;
+    EXPECT_FALSE(ring.try_pop(extra));
 }
 
 }  // namespace ringlab::scenarios

@@ -46,6 +46,7 @@ HEADLINE_FLOOR = "floor/cacheline_round_trip/real_time"
 # comparison back to back in one process, between two probes of the cache-line floor.
 EAGER = "throughput/spsc_ring/busy_spin_wait/manual_time"
 BATCHED = "throughput/spsc_ring/busy_spin_wait/release_every_16/manual_time"
+SLIPPING = "throughput/spsc_ring/busy_spin_wait/slip_2048/manual_time"
 AQ = "throughput/peer.atomic_queue/spin/manual_time"
 BOOST = "throughput/peer.boost_spsc_queue/spin/manual_time"
 TWO_LINES = "floor/two_line_round_trip/real_time"
@@ -59,6 +60,12 @@ HEADLINES = [
      "goal": ">= 2.0", "ours": BATCHED, "peer": AQ},
     {"name": "spsc_ring (release_every 16) throughput / boost::lockfree::spsc_queue",
      "kind": "throughput_ratio", "goal": ">= 2.0", "ours": BATCHED, "peer": BOOST},
+    # Temporal slipping (spsc_options::slip): the consumer stays clear of the lines the
+    # producer is writing.
+    {"name": "spsc_ring (slip 2048) throughput / atomic_queue", "kind": "throughput_ratio",
+     "goal": ">= 2.0", "ours": SLIPPING, "peer": AQ},
+    {"name": "spsc_ring (slip 2048) throughput / boost::lockfree::spsc_queue",
+     "kind": "throughput_ratio", "goal": ">= 2.0", "ours": SLIPPING, "peer": BOOST},
     {"name": "spsc_ring round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
      "ours": "round_trip/spsc_ring/busy_spin_wait/real_time"},
     {"name": "atomic_queue round trip / cache-line floor", "kind": "floor_ratio", "goal": "(peer)",

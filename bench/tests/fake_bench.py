@@ -32,6 +32,8 @@ for pattern, peer, waits in (("spsc_ring", False, ("busy_spin_wait", "blocking_w
                  ("round_trip_dist", pattern, wait, "spsc", peer, {}, 2), ("idle", pattern, wait, "spsc", peer, {}, 2)]
         ROWS += [("one_way", pattern, wait, "spsc", peer, {"rate": r}, 2) for r in (10000, 1000000)]
 ROWS += [("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"release_every": 16}, 2),
+         ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"slip": 2048}, 2),
+         ("round_trip", "spsc_ring", "busy_spin_wait", "spsc", False, {"slip": 2048}, 2),
          ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"batch": 64}, 2),
          ("one_way", "spsc_ring", "busy_spin_wait", "spsc", False, {"batch": 64, "rate": 1000000}, 2),
          ("throughput", "spsc_ring", "busy_spin_wait", "spsc", False, {"producers": 2}, 3),
@@ -138,7 +140,7 @@ def measure(meta, rep, reps):
         c["records_per_second"] = c["items_per_second"]
         return 16384 / c["items_per_second"] * 1e9, c
     if kind == "throughput":
-        boost = 1.1 if "release_every" in knobs else (1.8 if "batch" in knobs else 1.0)
+        boost = 1.1 if "release_every" in knobs or "slip" in knobs else (1.8 if "batch" in knobs else 1.0)
         c["items_per_second"] = rate * boost / scale
         return 16384 / c["items_per_second"] * 1e9, c
     if kind == "round_trip":

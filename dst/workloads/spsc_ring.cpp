@@ -3,7 +3,8 @@
 // The producer sends 0..items-1 through a drawn API (try_push, blocking push, batches,
 // claim/publish); the consumer takes them through a drawn API and checks it sees exactly
 // that sequence. With `shutdown=alert`, the producer alerts the ring when done and the
-// consumer drains after its wait returns `alerted`: nothing may be lost.
+// consumer drains after its wait returns `alerted`: nothing may be lost. With `slip`, the
+// consumer's blocking pop slips (spsc_options::slip, drawn distance, polls and run).
 #include <algorithm>
 #include <vector>
 
@@ -24,8 +25,14 @@ void exercise(run_context& ctx) {
     const std::size_t batch = ctx.knob("batch", 1, 4);
     const bool alert_shutdown = ctx.knob_flag("shutdown_by_alert", 1, 3);
     const auto release_every = static_cast<std::uint32_t>(ctx.knob("release_every", 1, capacity));
+    slip_options slip{};
+    if (capacity > 1 && ctx.knob_flag("slip", 1, 2)) {
+        slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 1, capacity - 1));
+        slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
+        slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 1, 4));
+    }
     ctx.expect_steps(items * 12 + 20);
-    ring_t ring(capacity, sim_wait_config<Wait>(ctx), spsc_options{release_every});
+    ring_t ring(capacity, sim_wait_config<Wait>(ctx), spsc_options{release_every, slip});
 
     ctx.invariant("backlog <= capacity", [&] { return ring.size_approx() <= capacity; });
 
@@ -118,13 +125,15 @@ void workload(run_context& ctx) {
 
 const register_workload registration{workload_spec{
     "spsc_ring",
-    "1 producer, 1 consumer; every push/pop API and wait strategy; alert shutdown",
+    "1 producer, 1 consumer; every push/pop API and wait strategy; alert shutdown; slipping",
     &workload,
     {
         {canary_spec::kind::planted, "spsc_ring.full_off_by_one",
          "the producer overwrites the oldest unread slot of a full ring"},
         {canary_spec::kind::planted, "blocking_wait.sleep_without_recheck",
          "a waiter reads the futex word after its last check: a wake is lost"},
+        {canary_spec::kind::planted, "slip.unbounded",
+         "a slipping consumer waits for ever on a producer that stopped short of the slip distance"},
         {canary_spec::kind::mutant, "spsc_ring.E1.push", "the slot's stamp no longer publishes its value"},
         {canary_spec::kind::mutant, "spsc_ring.E2.release",
          "the consumer's tail no longer orders its read before the producer's reuse"},

@@ -16,10 +16,13 @@
 // polling a full ring then pulls a line that changes every R pops, not every pop, for
 // about 10% more throughput, at the price of try_push reporting "full" while up to R-1
 // slots read in the last instants are not yet released.
+// With `spsc_options::slip` (off by default), a blocking pop() that finds the ring empty
+// after a streaming run lets the producer get `slip.distance` slots ahead first ([S1];
+// detail/slip.hpp says why and what it costs).
 //
 //   producer line   head_ (its position)  tail_cache_ (private)  counters
 //   shared line     tail_ (the consumer's published position, [E2])
-//   consumer line   next_ (its position)  published_ (private)  counters
+//   consumer line   next_ (its position)  published_ (private)  counters  slip state
 //   slots           [ value | stamp ] x capacity, power of two
 //
 // Positions are monotonic u64 (never wrapped); an index is position & mask.
@@ -36,12 +39,15 @@
 // Synchronisation edges:
 //   [E1]  release  producer stamps the slot      -> pairs with [E1a] acquire in try_pop
 //   [E2]  release  consumer publishes its tail   -> pairs with [E2a] acquire in try_push
+//   [S1]  relaxed  a slipping consumer polls a stamp ahead: a hint only; what it then
+//                  reads is ordered by [E1a]
 //   The wait strategy's own edges (blocking_wait: W1..W5) order sleeping and waking.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include "ringlab/detail/claim.hpp"
+#include "ringlab/detail/slip.hpp"
 #include "ringlab/detail/slot_array.hpp"
 #include "ringlab/platform.hpp"
 #include "ringlab/sync/native.hpp"
@@ -54,6 +60,9 @@ struct spsc_options {
     /// Single pops publish the consumer's position every this many pops (1: every pop,
     /// an exact bounded FIFO). At least 1, at most the capacity.
     std::uint32_t release_every = 1;
+    /// Temporal slipping of a streaming consumer in pop() (off by default); the distance
+    /// must be below the capacity.
+    slip_options slip = {};
 };
 
 template <class T, template <class> class Wait = busy_spin_wait, class Sync = sync::native>
@@ -76,6 +85,7 @@ public:
         std::uint64_t popped = 0;
         std::uint64_t push_full = 0;  // try_push calls that found the ring full
         std::uint64_t pop_empty = 0;  // try_pop calls that found it empty
+        std::uint64_t slips = 0;      // pop() calls that slipped (spsc_options::slip)
     };
 
     /// `capacity` must be a power of two; throws config_error otherwise.
@@ -84,6 +94,7 @@ public:
         : capacity_(validate_capacity("spsc_ring", capacity)),
           mask_(capacity_ - 1),
           release_every_(validated_release_every(options.release_every, capacity_)),
+          slip_(detail::validated_slip("spsc_ring", options.slip, capacity_, capacity_)),
           slots_(capacity_),
           not_empty_(wait_cfg),
           not_full_(wait_cfg) {}
@@ -193,9 +204,11 @@ public:
         return n;
     }
 
-    /// Pops, waiting through the wait strategy while the ring is empty.
+    /// Pops, waiting through the wait strategy while the ring is empty (after a slip, when
+    /// slipping is on and the consumer was streaming).
     wait_result pop(T& out, std::uint64_t timeout_ns = no_timeout) {
         if (try_pop(out)) return wait_result::ready;  // the common case stays inline
+        if (streaming_) slip(next_.get());
         return not_empty_.wait_until([&] { return try_pop(out); }, timeout_ns);
     }
 
@@ -212,7 +225,7 @@ public:
     }
 
     [[nodiscard]] counters stats() const noexcept {
-        return counters{head_.get(), next_.get(), push_full_.get(), pop_empty_.get()};
+        return counters{head_.get(), next_.get(), push_full_.get(), pop_empty_.get(), slips_.get()};
     }
     /// Items in the ring as far as a third thread can tell (exact when both sides are idle).
     [[nodiscard]] std::size_t size_approx() const noexcept {
@@ -273,10 +286,23 @@ private:
         not_full_.signal();
     }
 
+    /// Lets the producer get slip_.distance slots past `position`, or slip_.polls polls.
+    [[gnu::noinline]] void slip(std::uint64_t position) {
+        slips_.add();
+        const std::uint64_t target = position + slip_.distance;
+        const slot& ahead = slots_[target & mask_];
+        // relaxed [S1]: a hint; pop() then reads through [E1a].
+        (void)detail::slip_wait<Sync>(
+            slip_, [&] { return ahead.stamp.load(at("spsc_ring.S1.slip", mo::relaxed)) == target + 1; });
+    }
+
     /// The ring looked empty at `position`: publish any pops the producer has not seen yet,
     /// so that a producer waiting for room is not left waiting on an idle consumer (I4).
+    /// Whether the consumer was streaming (for pop()'s slip) is decided here too.
     void on_empty(std::uint64_t position) {
         pop_empty_.add();
+        streaming_ = slip_.enabled() && position - last_empty_ >= slip_.after;
+        last_empty_ = position;
         if (published_ != position && !Sync::canary("spsc_ring.lazy_tail_never_flushed")) {
             // The canary above is a planted bug: pops stay unpublished while the consumer idles.
             publish_tail(position);
@@ -287,6 +313,7 @@ private:
     const std::size_t capacity_;
     const std::uint64_t mask_;
     const std::uint64_t release_every_;
+    const slip_options slip_;
     detail::slot_array<slot> slots_;
 
     // Producer's line. head_ is the producer's position, written by the producer only; as a
@@ -302,6 +329,9 @@ private:
     alignas(false_sharing_bytes) typename Sync::counter next_;
     std::uint64_t published_ = 0;
     typename Sync::counter pop_empty_;
+    typename Sync::counter slips_;
+    std::uint64_t last_empty_ = 0;  // where the consumer last found the ring empty
+    bool streaming_ = false;        // it had taken slip_.after pops since then (pop() slips)
 
     alignas(false_sharing_bytes) wait_type not_empty_;
     alignas(false_sharing_bytes) wait_type not_full_;

@@ -1,0 +1,79 @@
+// detail/slip.hpp: temporal slipping, an opt-in throughput mode for a consumer that streams
+// right behind its producer (FastForward, Giacomoni et al., PPoPP 2008).
+//
+// Why. A consumer that keeps up with its producer reads each slot's line while the
+// producer is still writing the rest of it: every few events the line crosses between the
+// two cores and back, and the producer's stores wait for it. A consumer that stays a few
+// thousand positions behind reads lines the producer has finished with, and both sides
+// run at the speed of their own caches. Which of the two regimes a free-running pair
+// settles in is otherwise chance; the matrix row throughput/spsc_ring/.../slip_2048
+// measures the difference beside the default row.
+//
+// What. When a consumer that has been streaming (it took at least `after` events since it
+// last found nothing) finds nothing, it first waits, with a pause between polls, until the
+// position `distance` ahead is available, or for at most `polls` polls, whichever comes
+// first; then it waits for the next position as usual. The producers get a head start, and
+// the consumer then reads lines they have finished with. A consumer woken from idleness
+// (a run shorter than `after`, as in a request and its reply) never slips, so the round
+// trip is unchanged; a stream that pauses costs its next event at most `polls` pauses.
+//
+// The poll is relaxed: it is only a hint, and what the consumer then reads is ordered by
+// the structure's own acquire edges, exactly as without slipping.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ringlab/platform.hpp"
+
+namespace ringlab {
+
+/// Temporal slipping for a streaming consumer (off while `distance` is 0).
+struct slip_options {
+    /// How far ahead the producers get before a streaming consumer goes on; 0: off.
+    std::uint32_t distance = 0;
+    /// The most polls a slip waits (each with a pause between).
+    std::uint32_t polls = 64;
+    /// A consumer slips only after taking at least this many events since it last found
+    /// nothing.
+    std::uint32_t after = 16;
+
+    [[nodiscard]] bool enabled() const noexcept { return distance != 0; }
+};
+
+namespace detail {
+
+/// Checks `s` for a structure of `capacity` positions whose consumer reads at most
+/// `batch` at a time (the distance must be reachable); throws config_error.
+inline slip_options validated_slip(const char* who, slip_options s, std::uint64_t capacity,
+                                   std::uint64_t batch) {
+    if (!s.enabled()) return s;
+    const std::uint64_t reach = capacity < batch ? capacity : batch;
+    if (s.distance >= reach) {
+        throw config_error(std::string(who) + ": slip distance " + std::to_string(s.distance) +
+                           " is invalid; it must be below " + std::to_string(reach) +
+                           (capacity <= batch ? " (the capacity)" : " (the largest batch)"));
+    }
+    if (s.polls == 0 || s.after == 0) {
+        throw config_error(std::string(who) + ": slip polls and after must be at least 1 (got " +
+                           std::to_string(s.polls) + " and " + std::to_string(s.after) + ")");
+    }
+    return s;
+}
+
+/// A streaming consumer's slip: polls `ahead()` (true once the position `distance` ahead is
+/// available) up to `polls` times, with a pause between polls. Returns whether the
+/// producers got the whole head start.
+template <class Sync, class Ahead>
+bool slip_wait(const slip_options& s, Ahead&& ahead) {
+    for (std::uint32_t i = 0;; ++i) {
+        if (ahead()) return true;
+        // The canary is a planted bug: an unbounded slip waits for ever on a producer that
+        // stopped short of the distance.
+        if (i + 1 >= s.polls && !Sync::canary("slip.unbounded")) return false;
+        Sync::pause();
+    }
+}
+
+}  // namespace detail
+}  // namespace ringlab
