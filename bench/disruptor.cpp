@@ -9,7 +9,8 @@
 //   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
 //
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
-// ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows.
+// ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
+// and with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip).
 //
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
 //   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)
@@ -70,22 +71,23 @@ int threads_of(shape s) { return s == shape::unicast ? 2 : 4; }
 
 /// Wires `s` on `d`; returns the stages nothing comes after (what the drain waits for).
 template <class D>
-std::vector<typename D::stage_id> wire(D& d, shape s, summing_handler (&h)[3]) {
+std::vector<typename D::stage_id> wire(D& d, shape s, summing_handler (&h)[3], const processor_options& o) {
     switch (s) {
     case shape::unicast:
     case shape::sequencer:
-        return {d.handle_events_with("A", h[0])};
+        return {d.handle_events_with("A", h[0], {}, o)};
     case shape::pipeline: {
-        const auto a = d.handle_events_with("A", h[0]);
-        const auto b = d.handle_events_with("B", h[1], {a});
-        return {d.handle_events_with("C", h[2], {b})};
+        const auto a = d.handle_events_with("A", h[0], {}, o);
+        const auto b = d.handle_events_with("B", h[1], {a}, o);
+        return {d.handle_events_with("C", h[2], {b}, o)};
     }
     case shape::multicast:
-        return {d.handle_events_with("A", h[0]), d.handle_events_with("B", h[1]), d.handle_events_with("C", h[2])};
+        return {d.handle_events_with("A", h[0], {}, o), d.handle_events_with("B", h[1], {}, o),
+                d.handle_events_with("C", h[2], {}, o)};
     case shape::diamond: {
-        const auto a = d.handle_events_with("A", h[0]);
-        const auto b = d.handle_events_with("B", h[1]);
-        return {d.handle_events_with("C", h[2], {a, b})};
+        const auto a = d.handle_events_with("A", h[0], {}, o);
+        const auto b = d.handle_events_with("B", h[1], {}, o);
+        return {d.handle_events_with("C", h[2], {a, b}, o)};
     }
     }
     return {};
@@ -100,12 +102,12 @@ template <class Ring>
 }
 
 template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
-void topology_throughput(benchmark::State& state, shape s) {
+void topology_throughput(benchmark::State& state, shape s, const processor_options& options) {
     using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
     auto d = std::make_unique<disruptor_t>(ring_capacity);
     summing_handler handlers[3];
-    const auto leaves = wire(*d, s, handlers);
+    const auto leaves = wire(*d, s, handlers, options);
     // The producer takes the plan's first CPU; the stages and other producers the rest.
     thread_executor executor(std::vector<int>(plan.cpus.begin() + 1, plan.cpus.end()));
     d->start(executor);
@@ -204,18 +206,19 @@ void unicast_round_trip(benchmark::State& state) {
     label_plan(state, plan);
 }
 
-/// One throughput row per topology: consumers wait with `Wait`, producers with `ProducerWait`.
+/// One throughput row per topology: consumers wait with `Wait`, producers with `ProducerWait`;
+/// the stages run with `options`, which `knobs` name.
 template <template <class> class Wait, template <class> class ProducerWait = Wait>
-void add_topology_rows(const char* wait) {
+void add_topology_rows(const char* wait, std::vector<knob> knobs = {}, processor_options options = {}) {
     for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
         const std::string pattern = std::string("disruptor.") + name_of(s);
-        row_spec spec{row_kind::throughput, pattern, wait, pattern};
+        row_spec spec{row_kind::throughput, pattern, wait, pattern, knobs};
         spec.threads = threads_of(s);
-        add_row(spec, [s](benchmark::State& state) {
+        add_row(spec, [s, options](benchmark::State& state) {
             if (s == shape::sequencer) {
-                topology_throughput<Wait, multi_producer, ProducerWait>(state, s);
+                topology_throughput<Wait, multi_producer, ProducerWait>(state, s, options);
             } else {
-                topology_throughput<Wait, single_producer, ProducerWait>(state, s);
+                topology_throughput<Wait, single_producer, ProducerWait>(state, s, options);
             }
         });
     }
@@ -234,6 +237,11 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
     // strategy). With more threads than cores, a producer that spins there burns the slice
     // a consumer (or a preempted producer holding an unpublished claim) needs.
     add_topology_rows<busy_spin_wait, yielding_wait>("busy_spin_wait+yielding_producer");
+    // Temporal slipping (processor_options::slip): a streaming stage that finds a short run
+    // lets its upstream get slip_distance positions ahead before it reads on.
+    processor_options slipping;
+    slipping.slip.distance = slip_distance;
+    add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"slip", slip_distance}}, slipping);
 }
 
 }  // namespace ringlab::bench

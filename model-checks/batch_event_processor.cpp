@@ -11,6 +11,10 @@
 //                                        after handling each event once, in order
 // halt   [P1 P1a stop_poll W1-W5]        halt() while the processor is parked on an empty
 //                                        ring: run() returns (no lost wake-up)
+// slip   [P1 P1a R1 R1a S1 S1a]          the drain suite with a slipping processor (distance
+//                                        2, 2 polls, after 1 event) on capacity 4: its
+//                                        polls ahead end even when the producer stops short
+//                                        of the distance (canary slip.unbounded)
 #include "harness.hpp"
 
 #include "ringlab/batch_event_processor.hpp"
@@ -81,11 +85,42 @@ struct halt : rl::test_suite<halt, 2> {
     }
 };
 
+struct slip : rl::test_suite<slip, 2> {
+    ring<ringlab::busy_spin_wait> r{4, {{}, {}, 1}};
+    ringlab::sequence<relacy> progress;
+    recorder handler;
+    ringlab::batch_event_processor<ring<ringlab::busy_spin_wait>, recorder> processor{
+        ringlab::sequence_barrier<ring<ringlab::busy_spin_wait>>(r), handler, progress, options()};
+
+    static ringlab::processor_options options() {
+        ringlab::processor_options o;
+        o.max_batch = 4;
+        o.slip = ringlab::slip_options{2, 2, 1};
+        return o;
+    }
+
+    void before() { r.gating().add(progress); }
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 1; v <= 3; ++v) {
+                expect(r.publish_event([&](int& e, std::uint64_t) { e = v; }) == ringlab::wait_result::ready,
+                       "publish_event() did not complete");
+            }
+            processor.drain_to(3);
+        } else {
+            processor.run();
+            expect(handler.expected == 3, "run() returned before draining to its stop position");
+        }
+    }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using ringlab::model::make_suite;
     return ringlab::model::run_suites(argc, argv,
                                       {make_suite<drain>("drain", "P1 P1a R1 R1a S1 S1a"),
-                                       make_suite<halt>("halt", "P1 P1a stop_poll W1-W5")});
+                                       make_suite<halt>("halt", "P1 P1a stop_poll W1-W5"),
+                                       make_suite<slip>("slip", "P1 P1a R1 R1a S1 S1a")});
 }

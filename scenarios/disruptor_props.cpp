@@ -2,17 +2,18 @@
 // topologies.
 //
 //   dag          a generated DAG of stages (each after a random subset of the earlier ones),
-//                capacity, max_batch, producer kind and event count, on real threads: every
+//                capacity, max_batch, slipping, producer kind and event count, on real threads: every
 //                stage sees every position exactly once and in order, with the value its
 //                producer wrote (so no producer lapped it), no stage ever handles a position
 //                its upstream has not finished, and shutdown loses nothing
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
-// Canaries (each must make dag_dst fail): a barrier that ignores its dependents, and a
-// single-producer wrap check that is off by one.
+// Canaries (each must make dag_dst fail): a barrier that ignores its dependents, a
+// single-producer wrap check that is off by one, and a slip without its bound.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <thread>
@@ -37,9 +38,15 @@ struct dag_params {
     std::vector<std::vector<std::size_t>> after;  // per stage: the earlier stages it follows
     std::size_t capacity;
     std::uint64_t max_batch;
+    slip_options slip;      // every stage's (off, or a distance below capacity and max_batch)
     std::size_t producers;  // 1: single_producer; 2: multi_producer
     std::uint64_t events;
 };
+
+slip_options gen_slip(std::uint64_t reach) {
+    return slip_options{*rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(reach)),
+                        *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(1, 9)};
+}
 
 dag_params gen_dag(std::uint64_t max_events) {
     dag_params p;
@@ -53,6 +60,8 @@ dag_params gen_dag(std::uint64_t max_events) {
     }
     p.capacity = std::size_t{1} << *rc::gen::inRange(0, 7);
     p.max_batch = *rc::gen::inRange<std::uint64_t>(1, 9);
+    const std::uint64_t reach = std::min<std::uint64_t>(p.capacity, p.max_batch);
+    p.slip = reach > 1 && *rc::gen::arbitrary<bool>() ? gen_slip(reach) : slip_options{};
     p.producers = *rc::gen::inRange<std::size_t>(1, 3);
     p.events = *rc::gen::inRange<std::uint64_t>(0, max_events);
     return p;
@@ -91,6 +100,7 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
         for (const std::size_t dep : p.after[i]) after.push_back(ids[dep]);
         processor_options options;
         options.max_batch = p.max_batch;
+        options.slip = p.slip;
         ids.push_back(d.template handle_events_with_ids<dag_handler>(handlers[i].name, handlers[i], after, options));
     }
     d.start(executor);
@@ -194,6 +204,20 @@ TEST(disruptor_canaries, the_dag_catches_a_producer_that_laps) {
         const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
         RC_ASSERT(o.ok);
     })) << "the producer lapped a consumer and no property noticed";
+}
+
+TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
+    const canary_scope bug("slip.unbounded");
+    EXPECT_FALSE(rc::check("dag_dst with slip.unbounded", [] {
+        // Slipping stages, drawn directly (a precondition would discard most cases).
+        dag_params p = gen_dag(40);
+        p.capacity = std::max<std::size_t>(p.capacity, 2);
+        p.max_batch = std::max<std::uint64_t>(p.max_batch, 2);
+        p.events = std::max<std::uint64_t>(p.events, 1);
+        p.slip = gen_slip(std::min<std::uint64_t>(p.capacity, p.max_batch));
+        const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+        RC_ASSERT(o.ok);
+    })) << "a stage slipped for ever and no property noticed";
 }
 #endif
 

@@ -307,6 +307,79 @@ TEST(batch_event_processor, marks_the_end_of_each_batch_and_honours_max_batch) {
     EXPECT_EQ(p.stats().batches, 3u);
 }
 
+TEST(batch_event_processor, rejects_a_slip_it_cannot_reach) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    hooked_handler h;
+    sequence<> progress;
+    auto make = [&](std::uint64_t max_batch, slip_options slip) {
+        processor_options options;
+        options.max_batch = max_batch;
+        options.slip = slip;
+        batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    };
+    EXPECT_THROW(make(8, slip_options{8}), config_error) << "a run is never longer than max_batch";
+    EXPECT_THROW(make(4096, slip_options{16}), config_error) << "nor than the ring";
+    EXPECT_THROW(make(8, slip_options{4, 0}), config_error);
+    EXPECT_NO_THROW(make(8, slip_options{7}));
+    EXPECT_NO_THROW(make(8, slip_options{}));
+}
+
+TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_from_idleness) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(64);
+    hooked_handler h;
+    sequence<> progress;
+    ring.gating().add(progress);
+    processor_options options;
+    options.max_batch = 32;
+    options.slip = slip_options{8, 4, 16};
+    batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    for (int i = 0; i < 20; ++i) ring.publish(*ring.try_next());
+    // One run of twenty (no slip: it is longer than the distance), then none: one slip (4
+    // polls), then a wait. The next event, whether it comes during the slip or the wait,
+    // ends that one slip; after it the stage has taken one event since it found none, and
+    // must not slip again.
+    std::thread consumer([&] { p.run(); });
+    while (progress.get() < 20) std::this_thread::yield();
+    ring.publish(*ring.try_next());
+    while (progress.get() < 21) std::this_thread::yield();
+    p.drain_to(21);
+    consumer.join();
+    EXPECT_EQ(p.stats().slips, 1u);
+    EXPECT_EQ(h.seen.size(), 21u);
+}
+
+TEST(batch_event_processor, loses_nothing_while_slipping_through_pauses) {
+    using ring_t = ring_buffer<event>;
+    constexpr std::uint64_t count = 200'000;
+    ring_t ring(1024);
+    sequence<> progress;
+    ring.gating().add(progress);
+    struct checker {
+        std::uint64_t expected = 0;
+        bool in_order = true;
+        void operator()(const event& e, std::uint64_t position, bool) {
+            in_order = in_order && position == expected && e.value == position;
+            ++expected;
+        }
+    } h;
+    processor_options options;
+    options.slip = slip_options{512};
+    batch_event_processor<ring_t, checker> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    std::thread consumer([&] { p.run(); });
+    for (std::uint64_t i = 0; i < count; ++i) {
+        (void)ring.publish_event([](event& e, std::uint64_t position) { e.value = position; });
+        // Streams that stop short of the slip distance: the stage slips, then must go on.
+        if (i % 1000 == 999) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    p.drain_to(count);
+    consumer.join();
+    EXPECT_TRUE(h.in_order);
+    EXPECT_EQ(h.expected, count);
+    EXPECT_GT(p.stats().slips, 0u) << "the stage never slipped: the test did not test it";
+}
+
 struct failing_handler {
     std::uint64_t fail_at;
     int failures_left;

@@ -81,6 +81,10 @@ HEADLINES = [
     # round trip through two 1P-1C disruptors.
     {"name": "disruptor.unicast throughput / spsc_ring", "kind": "throughput_ratio", "goal": ">= 1.0",
      "ours": "throughput/disruptor.unicast/busy_spin_wait/manual_time", "peer": EAGER},
+    # Slipping stages (processor_options::slip) against LMAX's busy-spin 1P-1C.
+    {"name": "disruptor.unicast (slip 2048) throughput / LMAX (busy_spin_wait)", "kind": "throughput_ratio",
+     "goal": ">= 1.5", "ours": "throughput/disruptor.unicast/busy_spin_wait/slip_2048/manual_time",
+     "peer": "throughput/peer.lmax.unicast/busy_spin_wait/manual_time"},
     {"name": "disruptor.unicast round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
      "ours": "round_trip/disruptor.unicast/busy_spin_wait/real_time"},
     {"name": "disruptor.unicast round trip / two-line floor", "kind": "throughput_ratio", "goal": "(reference)",

@@ -11,6 +11,8 @@
 // kind: yielding, or blocking, where a producer asleep depends on consumers of another kind
 // to wake it (progress_made, join_consumer): DST checks that no such wake-up is lost.
 //
+// Half the runs' stages slip (processor_options::slip, drawn distance, polls and run).
+//
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
 // lapped reads a later value). Invariants, checked between every two steps: no stage is
@@ -25,6 +27,7 @@
 // of positions starting no later than the cursor it joined at, and leaves before the end;
 // the producers must not be gated by it once it left (or they would hang: a liveness
 // failure).
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
@@ -100,6 +103,14 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     const std::uint64_t events = ctx.knob("events", 0, 24);
     processor_options options;
     options.max_batch = ctx.knob("max_batch", 1, 4);
+    // Slipping stages (processor_options::slip): the distance must be below both the ring
+    // and the largest batch.
+    const std::uint64_t slip_reach = std::min<std::uint64_t>(capacity, options.max_batch);
+    if (slip_reach > 1 && ctx.knob_flag("slip", 1, 2)) {
+        options.slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 1, slip_reach - 1));
+        options.slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
+        options.slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 1, 4));
+    }
     const std::uint64_t join_at = ctx.knob("join_after_events", 0, events);
     const std::uint64_t leave_at = ctx.knob("leave_after_events", join_at, events);
     // Two joiners in three are slow: the producers park on them, and leaving must wake them.
@@ -240,6 +251,8 @@ const register_workload registration{workload_spec{
          "removing a consumer does not wake a producer parked for room that only it held back"},
         {canary_spec::kind::planted, "ring_buffer.progress_skips_producers",
          "a consumer's progress wakes later stages but not a producer asleep for room"},
+        {canary_spec::kind::planted, "slip.unbounded",
+         "a slipping stage waits for ever on producers that stopped short of the slip distance"},
         {canary_spec::kind::mutant, "ring_buffer.R1.publish",
          "publishing a slot no longer orders the event's fields before its stamp"},
     },

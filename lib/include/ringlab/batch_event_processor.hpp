@@ -14,6 +14,13 @@
 // (relaxed: it carries no data; what a stage reads is ordered by the stamps [R1a] and its
 // dependents' counts [S1a], and a parked stage is woken through the wait strategy's W1-W5).
 //
+// Slipping (processor_options::slip, off by default): a stage that has taken slip.after
+// events since it last found none, and now finds fewer than slip.distance, first gives its
+// upstream a head start (sequence_barrier::wait_for, detail/slip.hpp): in a steady stream
+// it then reads runs of about the distance from lines the producers have finished with,
+// rather than chasing them a few events behind. The cost: an event that arrives while a
+// slip polls waits for the slip to end (at most slip.polls pauses).
+//
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
 // rewind (process the whole batch again, at most rewind_limit times, then halt).
@@ -36,6 +43,9 @@ struct processor_options {
     std::uint64_t max_batch = 4096;
     exception_policy on_exception = exception_policy::halt;
     std::uint32_t rewind_limit = 3;
+    /// Temporal slipping while streaming (off by default; detail/slip.hpp); the distance
+    /// must be below max_batch and the ring's capacity.
+    slip_options slip = {};
 };
 
 /// A handler that writes to the events it handles (for later stages to read) says so with
@@ -53,12 +63,15 @@ public:
         std::uint64_t batches = 0;
         std::uint64_t handler_errors = 0;  // exceptions skipped or rewound
         std::uint64_t rewinds = 0;
+        std::uint64_t slips = 0;  // waits that slipped first (processor_options::slip)
     };
 
     batch_event_processor(sequence_barrier<Ring> barrier, Handler& handler, sequence<Sync>& progress,
                           processor_options options = {})
         : barrier_(barrier), handler_(handler), progress_(progress), options_(options) {
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
+        (void)detail::validated_slip("batch_event_processor", options_.slip, barrier_.ring().capacity(),
+                                     options_.max_batch);
     }
     batch_event_processor(const batch_event_processor&) = delete;
     batch_event_processor& operator=(const batch_event_processor&) = delete;
@@ -67,15 +80,21 @@ public:
     void run() {
         if constexpr (requires { handler_.on_start(); }) handler_.on_start();
         std::uint64_t next = progress_.get();
+        std::uint64_t since_idle = 0;  // events taken since the barrier last had none
         for (;;) {
             // relaxed: the stop position carries no data (see the header).
             const std::uint64_t stop = stop_.load(at("batch_event_processor.P1a.stop", mo::relaxed));
             if (next >= stop) break;
             const std::uint64_t limit = std::min(next + options_.max_batch, stop);
-            const auto w = barrier_.wait_for(next, limit, stop_);
+            const bool streaming = options_.slip.enabled() && since_idle >= options_.slip.after;
+            const auto w =
+                barrier_.wait_for(next, limit, stop_, no_timeout, streaming ? &options_.slip : nullptr);
+            if (w.idled) since_idle = 0;
+            if (w.slipped) slips_.add();
             if (w.result == wait_result::alerted) break;
             if (w.end <= next) continue;  // woken to look at the stop position
             if (!process(next, w.end)) break;
+            since_idle += w.end - next;
             next = w.end;
         }
         if constexpr (requires { handler_.on_shutdown(); }) handler_.on_shutdown();
@@ -88,7 +107,7 @@ public:
 
     [[nodiscard]] sequence<Sync>& progress() noexcept { return progress_; }
     [[nodiscard]] counters stats() const noexcept {
-        return {processed_.get(), batches_.get(), handler_errors_.get(), rewinds_.get()};
+        return {processed_.get(), batches_.get(), handler_errors_.get(), rewinds_.get(), slips_.get()};
     }
     /// The exception that halted the processor (read after run() returned).
     [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
@@ -153,6 +172,7 @@ private:
     typename Sync::counter batches_;
     typename Sync::counter handler_errors_;
     typename Sync::counter rewinds_;
+    typename Sync::counter slips_;
     std::exception_ptr error_;
     alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> stop_{run_forever};
 };

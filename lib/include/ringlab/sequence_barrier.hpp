@@ -17,6 +17,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "ringlab/detail/slip.hpp"
 #include "ringlab/platform.hpp"
 #include "ringlab/sequence.hpp"
 #include "ringlab/wait_strategy.hpp"
@@ -63,25 +64,38 @@ public:
     struct waited {
         wait_result result;
         std::uint64_t end;  // available run is [position, end); end == position: none
+        bool idled;         // nothing was available at first
+        bool slipped;       // it slipped first (see below)
     };
 
     /// Waits until something is available at `position` (up to `limit`), or `stop` (the
     /// consumer's stop position) is at or below `position`.
+    ///
+    /// A streaming consumer passes `slip` (detail/slip.hpp): when fewer than slip->distance
+    /// positions are available, and `limit` leaves room for that many, it first polls for
+    /// the position slip->distance ahead, at most slip->polls times.
     template <class StopAtomic>
     waited wait_for(std::uint64_t position, std::uint64_t limit, const StopAtomic& stop,
-                    std::uint64_t timeout_ns = no_timeout) const {
+                    std::uint64_t timeout_ns = no_timeout, const slip_options* slip = nullptr) const {
         std::uint64_t end = available(position, limit);
-        if (end > position) return {wait_result::ready, end};
+        const bool idled = end == position;
+        const bool slipping =
+            slip != nullptr && end - position < slip->distance && limit - position > slip->distance;
+        if (slipping) {
+            const std::uint64_t target = position + slip->distance;
+            (void)detail::slip_wait<Sync>(*slip, [&] { return available(target, target + 1) > target; });
+            end = available(position, limit);
+        }
+        if (end > position) return {wait_result::ready, end, idled, slipping};
         const wait_result r = ring_->consumer_wait().wait_until(
             [&] {
                 end = available(position, limit);
                 // relaxed: the stop position carries no data; the events are ordered by
                 // [R1a] and [S1a], the wake-up by the wait strategy.
-                return end > position ||
-                       stop.load(at("sequence_barrier.stop_poll", mo::relaxed)) <= position;
+                return end > position || stop.load(at("sequence_barrier.stop_poll", mo::relaxed)) <= position;
             },
             timeout_ns);
-        return {r, end};
+        return {r, end, true, slipping};
     }
 
 private:

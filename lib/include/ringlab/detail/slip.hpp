@@ -1,24 +1,29 @@
 // detail/slip.hpp: temporal slipping, an opt-in throughput mode for a consumer that streams
-// right behind its producer (FastForward, Giacomoni et al., PPoPP 2008).
+// right behind its producers (FastForward, Giacomoni et al., PPoPP 2008). Used by
+// spsc_ring (spsc_options::slip) and batch_event_processor (processor_options::slip).
 //
 // Why. A consumer that keeps up with its producer reads each slot's line while the
 // producer is still writing the rest of it: every few events the line crosses between the
 // two cores and back, and the producer's stores wait for it. A consumer that stays a few
 // thousand positions behind reads lines the producer has finished with, and both sides
 // run at the speed of their own caches. Which of the two regimes a free-running pair
-// settles in is otherwise chance; the matrix row throughput/spsc_ring/.../slip_2048
-// measures the difference beside the default row.
+// settles in is otherwise chance; the matrix rows .../slip_2048 measure the difference
+// beside the default rows.
 //
-// What. When a consumer that has been streaming (it took at least `after` events since it
-// last found nothing) finds nothing, it first waits, with a pause between polls, until the
-// position `distance` ahead is available, or for at most `polls` polls, whichever comes
-// first; then it waits for the next position as usual. The producers get a head start, and
-// the consumer then reads lines they have finished with. A consumer woken from idleness
-// (a run shorter than `after`, as in a request and its reply) never slips, so the round
-// trip is unchanged; a stream that pauses costs its next event at most `polls` pauses.
+// What. A consumer that has been streaming (it took at least `after` events since it last
+// found none ready) and now finds fewer than `distance` ready first waits, with a pause
+// between polls, until the position `distance` ahead is ready, or for at most `polls`
+// polls, whichever comes first; then it goes on as usual. An spsc_ring's pop() takes one
+// event at a time and slips only when it finds none; a batch_event_processor slips when
+// its run is short, which also breaks the steady state in which a stage chases its
+// producers a few events behind without ever finding the ring empty. The producers get a
+// head start, and the consumer then reads lines they have finished with. A consumer woken
+// from idleness (as in a request and its reply) never slips, so the round trip is
+// unchanged; an event that arrives while a slip polls waits at most `polls` pauses more.
 //
-// The poll is relaxed: it is only a hint, and what the consumer then reads is ordered by
-// the structure's own acquire edges, exactly as without slipping.
+// The poll is only a hint (spsc_ring's is relaxed; the barrier's is its own available()):
+// what the consumer then reads is ordered by the structure's acquire edges, exactly as
+// without slipping.
 #pragma once
 
 #include <cstdint>
