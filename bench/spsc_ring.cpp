@@ -9,6 +9,8 @@
 //   batch_<B>           try_push_batch / try_pop_batch, B values per call
 //   payload_<bytes>     an event of that size (the sequence in its first 8 bytes)
 //   release_every_16    single pops publish the consumer's position every 16 pops
+//   slip_2048           the consumer slips (spsc_options::slip): throughput, and the round
+//                       trip it must leave alone
 #include <array>
 #include <cstddef>
 

@@ -12,7 +12,7 @@
 // halt   [P1 P1a stop_poll W1-W5]        halt() while the processor is parked on an empty
 //                                        ring: run() returns (no lost wake-up)
 // slip   [P1 P1a R1 R1a S1 S1a]          the drain suite with a slipping processor (distance
-//                                        2, 2 polls, after 1 event) on capacity 4: its
+//                                        2, 2 polls, after 2 events) on capacity 4: its
 //                                        polls ahead end even when the producer stops short
 //                                        of the distance (canary slip.unbounded)
 #include "harness.hpp"
@@ -95,7 +95,7 @@ struct slip : rl::test_suite<slip, 2> {
     static ringlab::processor_options options() {
         ringlab::processor_options o;
         o.max_batch = 4;
-        o.slip = ringlab::slip_options{2, 2, 1};
+        o.slip = ringlab::slip_options{2, 2, 2};
         return o;
     }
 

@@ -16,8 +16,8 @@
 // blocking        [E1 E1a E2 E2a W1-W5]    blocking push/pop through blocking_wait on capacity 1
 // alert_drain     [E1 E1a A1 A1a]          the producer alerts after its last push; the
 //                                          consumer's drain after `alerted` must find every item
-// slip            [E1 E1a S1]              temporal slipping (distance 1, 2 polls, after 1 pop)
-//                                          on capacity 2: pop() polls a stamp ahead before it
+// slip            [E1 E1a E3]              temporal slipping (distance 2, 2 polls, after 2 pops)
+//                                          on capacity 4: pop() polls a stamp ahead before it
 //                                          waits; the slip ends even when the producer stops
 //                                          short of the distance (canary slip.unbounded)
 #include "harness.hpp"
@@ -178,13 +178,13 @@ struct alert_drain : rl::test_suite<alert_drain, 2> {
 };
 
 struct slip : rl::test_suite<slip, 2> {
-    ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2, {}, ringlab::spsc_options{1, {1, 2, 1}}};
+    ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{4, {}, ringlab::spsc_options{1, {2, 2, 2}}};
 
     void thread(unsigned index) {
         if (index == 0) {
-            for (int v = 1; v <= 3; ++v) spin_until([&] { return ring.try_push(v); });
+            for (int v = 1; v <= 4; ++v) spin_until([&] { return ring.try_push(v); });
         } else {
-            for (int want = 1; want <= 3; ++want) {
+            for (int want = 1; want <= 4; ++want) {
                 int got = 0;
                 expect(ring.pop(got) == ringlab::wait_result::ready, "pop() did not complete");
                 expect(got == want, "a slipping pop delivered out of order");
@@ -204,5 +204,5 @@ int main(int argc, char** argv) {
                                        make_suite<batch_claim>("batch_claim", "E1 E1a E2 E2a"),
                                        make_suite<blocking>("blocking", "E1 E1a E2 E2a W1-W5"),
                                        make_suite<alert_drain>("alert_drain", "E1 E1a A1 A1a"),
-                                       make_suite<slip>("slip", "E1 E1a S1")});
+                                       make_suite<slip>("slip", "E1 E1a E3")});
 }

@@ -43,9 +43,10 @@ struct dag_params {
     std::uint64_t events;
 };
 
+/// A valid slip for stages whose runs hold up to `reach` positions (at least 3).
 slip_options gen_slip(std::uint64_t reach) {
-    return slip_options{*rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(reach)),
-                        *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(1, 9)};
+    return slip_options{*rc::gen::inRange<std::uint32_t>(2, static_cast<std::uint32_t>(reach)),
+                        *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(2, 9)};
 }
 
 dag_params gen_dag(std::uint64_t max_events) {
@@ -61,7 +62,7 @@ dag_params gen_dag(std::uint64_t max_events) {
     p.capacity = std::size_t{1} << *rc::gen::inRange(0, 7);
     p.max_batch = *rc::gen::inRange<std::uint64_t>(1, 9);
     const std::uint64_t reach = std::min<std::uint64_t>(p.capacity, p.max_batch);
-    p.slip = reach > 1 && *rc::gen::arbitrary<bool>() ? gen_slip(reach) : slip_options{};
+    p.slip = reach > 2 && *rc::gen::arbitrary<bool>() ? gen_slip(reach) : slip_options{};
     p.producers = *rc::gen::inRange<std::size_t>(1, 3);
     p.events = *rc::gen::inRange<std::uint64_t>(0, max_events);
     return p;
@@ -211,8 +212,8 @@ TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
     EXPECT_FALSE(rc::check("dag_dst with slip.unbounded", [] {
         // Slipping stages, drawn directly (a precondition would discard most cases).
         dag_params p = gen_dag(40);
-        p.capacity = std::max<std::size_t>(p.capacity, 2);
-        p.max_batch = std::max<std::uint64_t>(p.max_batch, 2);
+        p.capacity = std::max<std::size_t>(p.capacity, 4);
+        p.max_batch = std::max<std::uint64_t>(p.max_batch, 3);
         p.events = std::max<std::uint64_t>(p.events, 1);
         p.slip = gen_slip(std::min<std::uint64_t>(p.capacity, p.max_batch));
         const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());

@@ -321,33 +321,77 @@ TEST(batch_event_processor, rejects_a_slip_it_cannot_reach) {
     EXPECT_THROW(make(8, slip_options{8}), config_error) << "a run is never longer than max_batch";
     EXPECT_THROW(make(4096, slip_options{16}), config_error) << "nor than the ring";
     EXPECT_THROW(make(8, slip_options{4, 0}), config_error);
-    EXPECT_NO_THROW(make(8, slip_options{7}));
+    EXPECT_THROW(make(8, slip_options{1}), config_error) << "a distance of 1 is no head start";
+    EXPECT_THROW(make(8, slip_options{4, 8, 1}), config_error) << "after 1 would slip on every reply";
+    EXPECT_NO_THROW(make(8, slip_options{7}));  // after 16 counts as 7
     EXPECT_NO_THROW(make(8, slip_options{}));
 }
 
-TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_from_idleness) {
+TEST(sequence_barrier, slips_only_on_a_short_run_with_room_for_the_distance) {
     using ring_t = ring_buffer<event>;
     ring_t ring(64);
+    sequence_barrier<ring_t> barrier(ring);
+    sync::native::atomic<std::uint64_t> stop{run_forever};
+    const slip_options slip{8, 4, 2};
+    constexpr std::uint64_t ms = 1'000'000;
+    for (int i = 0; i < 3; ++i) ring.publish(*ring.try_next());
+    auto w = barrier.wait_for(0, 32, stop, ms, &slip);
+    EXPECT_EQ(w.result, wait_result::ready);
+    EXPECT_EQ(w.end, 3u);
+    EXPECT_TRUE(w.slipped) << "a run of 3 is shorter than the distance";
+    EXPECT_FALSE(w.idled);
+    w = barrier.wait_for(3, 35, stop, ms, &slip);
+    EXPECT_EQ(w.result, wait_result::timed_out) << "the slip ends after its polls; then the wait times out";
+    EXPECT_TRUE(w.idled);
+    EXPECT_TRUE(w.slipped);
+    w = barrier.wait_for(0, 8, stop, ms, &slip);
+    EXPECT_EQ(w.end, 3u);
+    EXPECT_FALSE(w.slipped) << "no slip when the limit leaves no room past the distance";
+    w = barrier.wait_for(3, 35, stop, ms, nullptr);
+    EXPECT_FALSE(w.slipped) << "no slip unless the consumer asks for one";
+    for (int i = 0; i < 8; ++i) ring.publish(*ring.try_next());
+    w = barrier.wait_for(0, 32, stop, ms, &slip);
+    EXPECT_EQ(w.end, 11u);
+    EXPECT_FALSE(w.slipped) << "a run of the distance or more needs no slip";
+}
+
+TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_by_one_event) {
+    using ring_t = ring_buffer<event, single_producer, blocking_wait>;
+    ring_t::options ring_options;
+    ring_options.consumer_wait.spin_limit = 0;  // park at once: parked_waiters() says it waits
+    ring_options.consumer_wait.yield_ns = 0;
+    ring_t ring(64, ring_options);
     hooked_handler h;
     sequence<> progress;
     ring.gating().add(progress);
     processor_options options;
     options.max_batch = 32;
-    options.slip = slip_options{8, 4, 16};
+    options.slip = slip_options{8, 4, 2};
     batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    auto settle = [&](std::uint64_t processed) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while ((progress.get() < processed || ring.consumer_wait().parked_waiters() == 0) &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+        }
+        ASSERT_EQ(progress.get(), processed);
+        ASSERT_EQ(ring.consumer_wait().parked_waiters(), 1u);
+    };
+    // One run of twenty (no slip: it is longer than the distance), then none after a
+    // stream: one slip, then it parks.
     for (int i = 0; i < 20; ++i) ring.publish(*ring.try_next());
-    // One run of twenty (no slip: it is longer than the distance), then none: one slip (4
-    // polls), then a wait. The next event, whether it comes during the slip or the wait,
-    // ends that one slip; after it the stage has taken one event since it found none, and
-    // must not slip again.
     std::thread consumer([&] { p.run(); });
-    while (progress.get() < 20) std::this_thread::yield();
-    ring.publish(*ring.try_next());
-    while (progress.get() < 21) std::this_thread::yield();
-    p.drain_to(21);
+    settle(20);
+    // Woken by one event at a time, it has taken one event since it last found none: it
+    // must not slip.
+    for (std::uint64_t k = 21; k <= 70; ++k) {
+        ring.publish(*ring.try_next());
+        settle(k);
+    }
+    p.drain_to(70);
     consumer.join();
     EXPECT_EQ(p.stats().slips, 1u);
-    EXPECT_EQ(h.seen.size(), 21u);
+    EXPECT_EQ(h.seen.size(), 70u);
 }
 
 TEST(batch_event_processor, loses_nothing_while_slipping_through_pauses) {
@@ -367,9 +411,15 @@ TEST(batch_event_processor, loses_nothing_while_slipping_through_pauses) {
     processor_options options;
     options.slip = slip_options{512};
     batch_event_processor<ring_t, checker> p(sequence_barrier<ring_t>(ring), h, progress, options);
-    std::thread consumer([&] { p.run(); });
-    for (std::uint64_t i = 0; i < count; ++i) {
+    auto publish = [&](std::uint64_t) {
         (void)ring.publish_event([](event& e, std::uint64_t position) { e.value = position; });
+    };
+    // A backlog first: the stage's first run is a stream, so it slips the first time it
+    // finds a short run.
+    for (std::uint64_t i = 0; i < 1000; ++i) publish(i);
+    std::thread consumer([&] { p.run(); });
+    for (std::uint64_t i = 1000; i < count; ++i) {
+        publish(i);
         // Streams that stop short of the slip distance: the stage slips, then must go on.
         if (i % 1000 == 999) std::this_thread::sleep_for(std::chrono::microseconds(50));
     }

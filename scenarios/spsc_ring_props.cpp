@@ -28,17 +28,20 @@ struct stream_params {
     std::size_t batch;
     bool producer_claims;
     take_with consumer;
-    slip_options slip;  // used by pop() only; off when the capacity is 1
+    slip_options slip;  // used by pop() only; off below capacity 3
 };
+
+/// A valid slip for a ring of `capacity` (at least 3).
+slip_options gen_slip(std::size_t capacity) {
+    return slip_options{*rc::gen::inRange<std::uint32_t>(2, static_cast<std::uint32_t>(capacity)),
+                        *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(2, 9)};
+}
 
 stream_params gen_stream(int max_items) {
     stream_params p{std::size_t{1} << *rc::gen::inRange(0, 7), *rc::gen::inRange(0, max_items),
                     *rc::gen::inRange<std::size_t>(1, 9), *rc::gen::arbitrary<bool>(),
                     static_cast<take_with>(*rc::gen::inRange(0, 3)), slip_options{}};
-    if (p.capacity > 1 && *rc::gen::arbitrary<bool>()) {
-        p.slip = slip_options{*rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(p.capacity)),
-                              *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(1, 9)};
-    }
+    if (p.capacity > 2 && *rc::gen::arbitrary<bool>()) p.slip = gen_slip(p.capacity);
     return p;
 }
 
@@ -157,11 +160,10 @@ TEST(spsc_ring_canaries, the_dst_stream_catches_an_unbounded_slip) {
     EXPECT_FALSE(rc::check("stream_dst with slip.unbounded", [] {
         // A slipping pop() consumer (drawn directly: a precondition would discard most cases).
         stream_params p = gen_stream(60);
-        p.capacity = std::max<std::size_t>(p.capacity, 2);
+        p.capacity = std::max<std::size_t>(p.capacity, 4);
         p.items = std::max(p.items, 1);
         p.consumer = take_with::pop;
-        p.slip = slip_options{*rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(p.capacity)),
-                              *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(1, 9)};
+        p.slip = gen_slip(p.capacity);
         const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
         RC_ASSERT(o.ok);
     })) << "the DST stream did not notice a slipping consumer that waits for ever";

@@ -48,6 +48,9 @@ TEST(spsc_ring, rejects_a_slip_it_cannot_reach) {
     EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{16}})), config_error);
     EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{4, 0}})), config_error);
     EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{4, 8, 0}})), config_error);
+    EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{1}})), config_error);
+    EXPECT_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{4, 8, 1}})), config_error);
+    EXPECT_NO_THROW((spsc_ring<int>(16, {}, spsc_options{1, slip_options{4, 8, 16}})));  // after counts as 4
     try {
         spsc_ring<int> ring(16, {}, spsc_options{1, slip_options{32}});
         FAIL() << "a slip past the capacity was accepted";
@@ -78,14 +81,15 @@ TEST(spsc_ring, a_streaming_pop_slips_for_a_bounded_time) {
     EXPECT_EQ(ring.stats().slips, 1u) << "a consumer woken from idleness must not slip";
 }
 
-TEST(spsc_ring, a_request_and_its_reply_never_slip) {
-    spsc_ring<int> ring(64, {}, spsc_options{1, slip_options{8, 64, 1}});
+TEST(spsc_ring, a_consumer_woken_by_one_item_never_slips) {
+    spsc_ring<int> ring(64, {}, spsc_options{1, slip_options{8, 64, 2}});
     int v = 0;
     for (int i = 0; i < 100; ++i) {
         ASSERT_TRUE(ring.try_push(i));
         ASSERT_EQ(ring.pop(v), wait_result::ready);
         ASSERT_EQ(v, i);
-        ASSERT_FALSE(ring.try_pop(v));  // found empty: the run since is 0 from here
+        // One pop since the ring was last found empty: the blocking pop must not slip.
+        ASSERT_EQ(ring.pop(v, 100'000), wait_result::timed_out);
     }
     EXPECT_EQ(ring.stats().slips, 0u);
 }
@@ -93,8 +97,11 @@ TEST(spsc_ring, a_request_and_its_reply_never_slip) {
 TEST(spsc_ring, a_slipping_consumer_loses_nothing_when_the_stream_pauses) {
     constexpr int count = 200'000;
     spsc_ring<int> ring(1024, {}, spsc_options{1, slip_options{512}});
+    // A backlog first: the consumer's first run is a stream, so it slips the first time it
+    // finds the ring empty.
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(ring.try_push(i));
     std::thread producer([&] {
-        for (int i = 0; i < count; ++i) {
+        for (int i = 1000; i < count; ++i) {
             while (ring.push(i) != wait_result::ready) {
             }
             // Streams that stop short of the slip distance: the consumer catches up and slips.

@@ -26,10 +26,10 @@ void exercise(run_context& ctx) {
     const bool alert_shutdown = ctx.knob_flag("shutdown_by_alert", 1, 3);
     const auto release_every = static_cast<std::uint32_t>(ctx.knob("release_every", 1, capacity));
     slip_options slip{};
-    if (capacity > 1 && ctx.knob_flag("slip", 1, 2)) {
-        slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 1, capacity - 1));
+    if (capacity > 2 && ctx.knob_flag("slip", 1, 2)) {
+        slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 2, capacity - 1));
         slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
-        slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 1, 4));
+        slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 2, 4));
     }
     ctx.expect_steps(items * 12 + 20);
     ring_t ring(capacity, sim_wait_config<Wait>(ctx), spsc_options{release_every, slip});

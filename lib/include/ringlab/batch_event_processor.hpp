@@ -70,8 +70,8 @@ public:
                           processor_options options = {})
         : barrier_(barrier), handler_(handler), progress_(progress), options_(options) {
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
-        (void)detail::validated_slip("batch_event_processor", options_.slip, barrier_.ring().capacity(),
-                                     options_.max_batch);
+        options_.slip = detail::validated_slip("batch_event_processor", options_.slip,
+                                               barrier_.ring().capacity(), options_.max_batch);
     }
     batch_event_processor(const batch_event_processor&) = delete;
     batch_event_processor& operator=(const batch_event_processor&) = delete;

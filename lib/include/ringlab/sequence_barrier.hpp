@@ -72,8 +72,9 @@ public:
     /// consumer's stop position) is at or below `position`.
     ///
     /// A streaming consumer passes `slip` (detail/slip.hpp): when fewer than slip->distance
-    /// positions are available, and `limit` leaves room for that many, it first polls for
-    /// the position slip->distance ahead, at most slip->polls times.
+    /// positions are available, and `limit` leaves room for more than that many, it first
+    /// polls for the position slip->distance ahead, at most slip->polls times (outside
+    /// `timeout_ns`, and without looking at the alert).
     template <class StopAtomic>
     waited wait_for(std::uint64_t position, std::uint64_t limit, const StopAtomic& stop,
                     std::uint64_t timeout_ns = no_timeout, const slip_options* slip = nullptr) const {

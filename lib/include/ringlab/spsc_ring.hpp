@@ -17,7 +17,7 @@
 // about 10% more throughput, at the price of try_push reporting "full" while up to R-1
 // slots read in the last instants are not yet released.
 // With `spsc_options::slip` (off by default), a blocking pop() that finds the ring empty
-// after a streaming run lets the producer get `slip.distance` slots ahead first ([S1];
+// after a streaming run lets the producer get `slip.distance` slots ahead first ([E3];
 // detail/slip.hpp says why and what it costs).
 //
 //   producer line   head_ (its position)  tail_cache_ (private)  counters
@@ -39,7 +39,7 @@
 // Synchronisation edges:
 //   [E1]  release  producer stamps the slot      -> pairs with [E1a] acquire in try_pop
 //   [E2]  release  consumer publishes its tail   -> pairs with [E2a] acquire in try_push
-//   [S1]  relaxed  a slipping consumer polls a stamp ahead: a hint only; what it then
+//   [E3]  relaxed  a slipping consumer polls a stamp ahead: a hint only; what it then
 //                  reads is ordered by [E1a]
 //   The wait strategy's own edges (blocking_wait: W1..W5) order sleeping and waking.
 #pragma once
@@ -205,7 +205,8 @@ public:
     }
 
     /// Pops, waiting through the wait strategy while the ring is empty (after a slip, when
-    /// slipping is on and the consumer was streaming).
+    /// slipping is on and the consumer was streaming: at most slip.polls pauses, outside
+    /// `timeout_ns` and without looking at the alert).
     wait_result pop(T& out, std::uint64_t timeout_ns = no_timeout) {
         if (try_pop(out)) return wait_result::ready;  // the common case stays inline
         if (streaming_) slip(next_.get());
@@ -291,9 +292,9 @@ private:
         slips_.add();
         const std::uint64_t target = position + slip_.distance;
         const slot& ahead = slots_[target & mask_];
-        // relaxed [S1]: a hint; pop() then reads through [E1a].
+        // relaxed [E3]: a hint; pop() then reads through [E1a].
         (void)detail::slip_wait<Sync>(
-            slip_, [&] { return ahead.stamp.load(at("spsc_ring.S1.slip", mo::relaxed)) == target + 1; });
+            slip_, [&] { return ahead.stamp.load(at("spsc_ring.E3.slip", mo::relaxed)) == target + 1; });
     }
 
     /// The ring looked empty at `position`: publish any pops the producer has not seen yet,
