@@ -40,6 +40,22 @@ struct recorder {
     }
 };
 
+/// Thread 0 publishes 1, 2, 3 and drains the processor to 3; thread 1 runs it, and checks
+/// that it returned only after handling all three.
+template <class Ring, class Processor>
+void publish_then_drain(unsigned index, Ring& r, Processor& processor, const recorder& handler) {
+    if (index == 0) {
+        for (int v = 1; v <= 3; ++v) {
+            expect(r.publish_event([&](int& e, std::uint64_t) { e = v; }) == ringlab::wait_result::ready,
+                   "publish_event() did not complete");
+        }
+        processor.drain_to(3);
+        return;
+    }
+    processor.run();
+    expect(handler.expected == 3, "run() returned before draining to its stop position");
+}
+
 struct drain : rl::test_suite<drain, 2> {
     ring<ringlab::busy_spin_wait> r{2, {{}, {}, 1}};  // one joiner slot: the gating scan reads each
     ringlab::sequence<relacy> progress;
@@ -50,17 +66,8 @@ struct drain : rl::test_suite<drain, 2> {
     void before() { r.gating().add(progress); }
 
     void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 1; v <= 3; ++v) {
-                expect(r.publish_event([&](int& e, std::uint64_t) { e = v; }) == ringlab::wait_result::ready,
-                       "publish_event() did not complete");
-            }
-            processor.drain_to(3);
-        } else {
-            processor.run();
-            expect(handler.expected == 3, "run() returned before draining to its stop position");
-            expect(progress.get() == 3, "the processor's progress is not its stop position");
-        }
+        publish_then_drain(index, r, processor, handler);
+        if (index == 1) expect(progress.get() == 3, "the processor's progress is not its stop position");
     }
 };
 
@@ -101,18 +108,7 @@ struct slip : rl::test_suite<slip, 2> {
 
     void before() { r.gating().add(progress); }
 
-    void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 1; v <= 3; ++v) {
-                expect(r.publish_event([&](int& e, std::uint64_t) { e = v; }) == ringlab::wait_result::ready,
-                       "publish_event() did not complete");
-            }
-            processor.drain_to(3);
-        } else {
-            processor.run();
-            expect(handler.expected == 3, "run() returned before draining to its stop position");
-        }
-    }
+    void thread(unsigned index) { publish_then_drain(index, r, processor, handler); }
 };
 
 }  // namespace

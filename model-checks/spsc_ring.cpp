@@ -32,19 +32,28 @@ using ringlab::sync::at;
 using relacy = ringlab::sync::relacy;
 namespace mo = ringlab::sync::mo;
 
+/// Thread 0 pushes 1..count with try_push; thread 1 takes them one by one with take(got)
+/// (true once it has one) and checks their order.
+template <class Ring, class Take>
+void push_then_take(unsigned index, Ring& ring, int count, Take&& take, const char* out_of_order) {
+    if (index == 0) {
+        for (int v = 1; v <= count; ++v) spin_until([&] { return ring.try_push(v); });
+        return;
+    }
+    for (int want = 1; want <= count; ++want) {
+        int got = 0;
+        take(got);
+        expect(got == want, out_of_order);
+    }
+}
+
 struct push_pop : rl::test_suite<push_pop, 2> {
     ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2};
 
     void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 1; v <= 3; ++v) spin_until([&] { return ring.try_push(v); });
-        } else {
-            for (int want = 1; want <= 3; ++want) {
-                int got = 0;
-                spin_until([&] { return ring.try_pop(got); });
-                expect(got == want, "spsc_ring delivered out of order");
-            }
-        }
+        push_then_take(
+            index, ring, 3, [&](int& got) { spin_until([&] { return ring.try_pop(got); }); },
+            "spsc_ring delivered out of order");
     }
 };
 
@@ -52,15 +61,9 @@ struct batched_release : rl::test_suite<batched_release, 2> {
     ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{2, {}, ringlab::spsc_options{2}};
 
     void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 1; v <= 4; ++v) spin_until([&] { return ring.try_push(v); });
-        } else {
-            for (int want = 1; want <= 4; ++want) {
-                int got = 0;
-                spin_until([&] { return ring.try_pop(got); });
-                expect(got == want, "spsc_ring with batched release delivered out of order");
-            }
-        }
+        push_then_take(
+            index, ring, 4, [&](int& got) { spin_until([&] { return ring.try_pop(got); }); },
+            "spsc_ring with batched release delivered out of order");
     }
 };
 
@@ -181,15 +184,10 @@ struct slip : rl::test_suite<slip, 2> {
     ringlab::spsc_ring<int, ringlab::busy_spin_wait, relacy> ring{4, {}, ringlab::spsc_options{1, {2, 2, 2}}};
 
     void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 1; v <= 4; ++v) spin_until([&] { return ring.try_push(v); });
-        } else {
-            for (int want = 1; want <= 4; ++want) {
-                int got = 0;
-                expect(ring.pop(got) == ringlab::wait_result::ready, "pop() did not complete");
-                expect(got == want, "a slipping pop delivered out of order");
-            }
-        }
+        push_then_take(
+            index, ring, 4,
+            [&](int& got) { expect(ring.pop(got) == ringlab::wait_result::ready, "pop() did not complete"); },
+            "a slipping pop delivered out of order");
     }
 };
 
