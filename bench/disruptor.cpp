@@ -158,7 +158,7 @@ void topology_throughput(benchmark::State& state, shape s, const processor_optio
     // when it lags them.
     state.counters["events_per_batch"] =
         handlers[0].batches > 0 ? events / static_cast<double>(handlers[0].batches) : 0;
-    label_plan(state, plan.oversubscribed, threads_of(s) + (s == shape::sequencer ? 0 : 0));
+    label_plan(state, plan.oversubscribed, threads_of(s));
 }
 
 /// The echo stage of the round trip: every event of ring A is published into ring B.

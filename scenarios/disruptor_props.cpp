@@ -21,6 +21,7 @@
 
 #include "ringlab/ringlab.hpp"
 #include "support/concurrent.hpp"
+#include "support/gen_slip.hpp"
 #if RINGLAB_WITH_DST
 #include "support/dst_executor.hpp"
 #endif
@@ -42,12 +43,6 @@ struct dag_params {
     std::size_t producers;  // 1: single_producer; 2: multi_producer
     std::uint64_t events;
 };
-
-/// A valid slip for stages whose runs hold up to `reach` positions (at least 3).
-slip_options gen_slip(std::uint64_t reach) {
-    return slip_options{*rc::gen::inRange<std::uint32_t>(2, static_cast<std::uint32_t>(reach)),
-                        *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(2, 9)};
-}
 
 dag_params gen_dag(std::uint64_t max_events) {
     dag_params p;

@@ -15,6 +15,7 @@
 
 #include "ringlab/spsc_ring.hpp"
 #include "support/concurrent.hpp"
+#include "support/gen_slip.hpp"
 #include "support/ring_model.hpp"
 
 namespace ringlab::scenarios {
@@ -30,12 +31,6 @@ struct stream_params {
     take_with consumer;
     slip_options slip;  // used by pop() only; off below capacity 3
 };
-
-/// A valid slip for a ring of `capacity` (at least 3).
-slip_options gen_slip(std::size_t capacity) {
-    return slip_options{*rc::gen::inRange<std::uint32_t>(2, static_cast<std::uint32_t>(capacity)),
-                        *rc::gen::inRange<std::uint32_t>(1, 9), *rc::gen::inRange<std::uint32_t>(2, 9)};
-}
 
 stream_params gen_stream(int max_items) {
     stream_params p{std::size_t{1} << *rc::gen::inRange(0, 7), *rc::gen::inRange(0, max_items),

@@ -93,7 +93,8 @@ public:
                 end = available(position, limit);
                 // relaxed: the stop position carries no data; the events are ordered by
                 // [R1a] and [S1a], the wake-up by the wait strategy.
-                return end > position || stop.load(at("sequence_barrier.stop_poll", mo::relaxed)) <= position;
+                return end > position ||
+                       stop.load(at("sequence_barrier.stop_poll", mo::relaxed)) <= position;
             },
             timeout_ns);
         return {r, end, true, slipping};
