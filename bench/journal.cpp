@@ -9,7 +9,12 @@
 // into a destination of the journal's size, in the same process just before it runs, and
 // reports `memcpy_bytes_per_second` and `memcpy_ratio` (the row's payload bytes per second
 // over that), so the ratio does not depend on what the machine was doing in another run.
-// The tail row reports what its subscriber received (items_per_second, bytes_per_second).
+// The tail row reports what its subscriber received (items_per_second, bytes_per_second),
+// and after it runs measures the cross-core copy floor between the same two CPUs (a bare
+// stamped copy of the same records through a region of the journal's size, under the same
+// flow control): `copy_floor_records_per_second` and `copy_floor_ratio` (the tail's records
+// per second over the floor's), which tell the journal's own cost from what moving the
+// bytes between two cores costs.
 // The journal itself never waits for a subscriber (a slow one is overrun and told what it
 // lost); the tail row keeps its publisher within two segments of the subscriber, so that
 // it measures a tail that keeps up, and reports `lost_records` (0 when it did).
@@ -55,6 +60,58 @@ double memcpy_rate(u64 payload) {
         now = clock_type::now();
     }
     return static_cast<double>(bytes) / std::chrono::duration<double>(now - start).count();
+}
+
+/// The least a tail of `payload`-byte records costs on these two CPUs, records per second:
+/// one thread copies each record into a region of the journal's size and stamps the word
+/// before it with release, the other waits for the stamp and copies the record out; the
+/// same flow control as the tail row, and nothing else (no segments, laps, overrun or
+/// corruption checks). The tail row reports its rate over this (`copy_floor_ratio`).
+double copy_floor_rate(u64 payload, const cpu_pair& plan) {
+    const u64 region = bench_geometry.segment_length * bench_geometry.segment_count;
+    const u64 stride = 8 + (payload + 7) / 8 * 8;  // a stamp word, the payload, 8-byte aligned
+    const u64 slots = region / stride;
+    const u64 window = bench_geometry.segment_length * (bench_geometry.segment_count - 2) / stride;
+    std::vector<u64> words(region / 8);
+    auto* base = reinterpret_cast<std::byte*>(words.data());
+    auto stamp = [&](u64 k) { return std::atomic_ref<u64>(words[(k % slots) * stride / 8]); };
+    std::vector<std::byte> bytes(payload, std::byte{7});
+    alignas(false_sharing_bytes) std::atomic<u64> consumed{0};
+    alignas(false_sharing_bytes) std::atomic<u64> total{~u64{0}};
+    std::thread consumer([&] {
+        (void)pin_current_thread(plan.second);
+        std::vector<std::byte> buf(payload + 8);
+        for (u64 k = 0, told = 0; k != total.load(std::memory_order_acquire);) {
+            if (stamp(k).load(std::memory_order_acquire) != k + 1) {
+                consumed.store(k, std::memory_order_release);
+                told = k;
+                spin_pause();
+                continue;
+            }
+            std::memcpy(buf.data(), base + (k % slots) * stride + 8, payload);
+            benchmark::DoNotOptimize(buf.data());
+            if (++k - told >= (u64{1} << 16) / stride + 1) {
+                told = k;
+                consumed.store(k, std::memory_order_release);
+            }
+        }
+    });
+    (void)pin_current_thread(plan.first);
+    const auto start = clock_type::now();
+    u64 k = 0, consumed_cache = 0;
+    for (; clock_type::now() - start < std::chrono::milliseconds(40); ) {
+        for (const u64 end = k + 64; k < end; ++k) {
+            while (k - consumed_cache > window) {
+                consumed_cache = consumed.load(std::memory_order_acquire);
+                spin_pause();
+            }
+            std::memcpy(base + (k % slots) * stride + 8, bytes.data(), payload);
+            stamp(k).store(k + 1, std::memory_order_release);
+        }
+    }
+    total.store(k, std::memory_order_release);
+    consumer.join();
+    return static_cast<double>(k) / std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
 void report_ratio(benchmark::State& state, u64 payload, double seconds, u64 records) {
@@ -147,8 +204,12 @@ void tail(benchmark::State& state, u64 payload) {
     stop.store(true, std::memory_order_release);
     subscriber.join();
     const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-    report_ratio(state, payload, seconds, delivered.load(std::memory_order_relaxed));
+    const u64 records = delivered.load(std::memory_order_relaxed);
+    report_ratio(state, payload, seconds, records);
     state.counters["lost_records"] = static_cast<double>(lost.load(std::memory_order_relaxed));
+    const double floor = copy_floor_rate(payload, plan);
+    state.counters["copy_floor_records_per_second"] = floor;
+    state.counters["copy_floor_ratio"] = seconds > 0 ? static_cast<double>(records) / seconds / floor : 0;
     label_plan(state, plan);
 }
 

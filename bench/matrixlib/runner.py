@@ -81,10 +81,14 @@ HEADLINES = [
     # round trip through two 1P-1C disruptors.
     {"name": "disruptor.unicast throughput / spsc_ring", "kind": "throughput_ratio", "goal": ">= 1.0",
      "ours": "throughput/disruptor.unicast/busy_spin_wait/manual_time", "peer": EAGER},
-    # Slipping stages (processor_options::slip) against LMAX's busy-spin 1P-1C.
+    # Slipping stages (processor_options::slip) against LMAX's busy-spin 1P-1C, and against
+    # spsc_ring configured alike (both consumers slip at 2,048).
     {"name": "disruptor.unicast (slip 2048) throughput / LMAX (busy_spin_wait)", "kind": "throughput_ratio",
      "goal": ">= 1.5", "ours": "throughput/disruptor.unicast/busy_spin_wait/slip_2048/manual_time",
      "peer": "throughput/peer.lmax.unicast/busy_spin_wait/manual_time"},
+    {"name": "disruptor.unicast (slip 2048) throughput / spsc_ring (slip 2048)", "kind": "throughput_ratio",
+     "goal": ">= 1.0", "ours": "throughput/disruptor.unicast/busy_spin_wait/slip_2048/manual_time",
+     "peer": SLIPPING},
     {"name": "disruptor.unicast round trip / cache-line floor", "kind": "floor_ratio", "goal": "<= 1.15",
      "ours": "round_trip/disruptor.unicast/busy_spin_wait/real_time"},
     {"name": "disruptor.unicast round trip / two-line floor", "kind": "throughput_ratio", "goal": "(reference)",
@@ -107,6 +111,12 @@ HEADLINES = [
      "counter": "memcpy_ratio", "goal": ">= 0.5", "ours": JOURNAL.format(which=which, payload=payload)}
     for what, which, payload in (("append", "subscribers_0", 65536), ("tail", "subscribers_1", 16384),
                                  ("tail", "subscribers_1", 65536), ("replay", "replay_1", 65536))
+] + [
+    # The tail against the least a tail costs between the same two CPUs (the row's
+    # `copy_floor_ratio`: a bare stamped copy through a region of the journal's size).
+    {"name": f"journal tail, {label} records / cross-core copy floor", "kind": "counter",
+     "counter": "copy_floor_ratio", "goal": "(reference)", "ours": JOURNAL.format(which="subscribers_1", payload=payload)}
+    for label, payload in (("8 B", 8), ("16 KiB", 16384), ("64 KiB", 65536))
 ] + [
     {"name": f"disruptor.{topology} throughput / LMAX ({wait})", "kind": "throughput_ratio", "goal": ">= 1.5",
      "ours": f"throughput/disruptor.{topology}/{wait}/manual_time",

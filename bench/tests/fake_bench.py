@@ -138,6 +138,9 @@ def measure(meta, rep, reps):
         c["items_per_second"] = (rate if payload == 8 else 40e9 / payload) / scale
         c["memcpy_ratio"] = c["items_per_second"] * payload / 50e9
         c["records_per_second"] = c["items_per_second"]
+        if knobs.get("subscribers") == 1:
+            c["copy_floor_records_per_second"] = c["items_per_second"] * 1.25
+            c["copy_floor_ratio"] = 0.8
         return 16384 / c["items_per_second"] * 1e9, c
     if kind == "throughput":
         boost = 1.1 if "release_every" in knobs or "slip" in knobs else (1.8 if "batch" in knobs else 1.0)
