@@ -70,26 +70,32 @@ double memcpy_rate(u64 payload) {
 double copy_floor_rate(u64 payload, const cpu_pair& plan) {
     const u64 region = bench_geometry.segment_length * bench_geometry.segment_count;
     const u64 stride = 8 + (payload + 7) / 8 * 8;  // a stamp word, the payload, 8-byte aligned
-    const u64 slots = region / stride;
+    const u64 lap = region / stride * stride;      // bytes of whole records in the region
     const u64 window = bench_geometry.segment_length * (bench_geometry.segment_count - 2) / stride;
     std::vector<u64> words(region / 8);
     auto* base = reinterpret_cast<std::byte*>(words.data());
-    auto stamp = [&](u64 k) { return std::atomic_ref<u64>(words[(k % slots) * stride / 8]); };
+    // Record k sits at a byte offset each side advances by `stride`, wrapping at `lap`.
+    auto stamp = [&](u64 at) { return std::atomic_ref<u64>(words[at / 8]); };
+    auto advance = [&](u64 at) { return at + stride == lap ? 0 : at + stride; };
     std::vector<std::byte> bytes(payload, std::byte{7});
     alignas(false_sharing_bytes) std::atomic<u64> consumed{0};
     alignas(false_sharing_bytes) std::atomic<u64> total{~u64{0}};
     std::thread consumer([&] {
         (void)pin_current_thread(plan.second);
         std::vector<std::byte> buf(payload + 8);
+        u64 at = 0;
         for (u64 k = 0, told = 0; k != total.load(std::memory_order_acquire);) {
-            if (stamp(k).load(std::memory_order_acquire) != k + 1) {
-                consumed.store(k, std::memory_order_release);
-                told = k;
+            if (stamp(at).load(std::memory_order_acquire) != k + 1) {
+                if (told != k) {  // the writer polls this line: one store per wait, not per spin
+                    told = k;
+                    consumed.store(k, std::memory_order_release);
+                }
                 spin_pause();
                 continue;
             }
-            std::memcpy(buf.data(), base + (k % slots) * stride + 8, payload);
+            std::memcpy(buf.data(), base + at + 8, payload);
             benchmark::DoNotOptimize(buf.data());
+            at = advance(at);
             if (++k - told >= (u64{1} << 16) / stride + 1) {
                 told = k;
                 consumed.store(k, std::memory_order_release);
@@ -98,15 +104,16 @@ double copy_floor_rate(u64 payload, const cpu_pair& plan) {
     });
     (void)pin_current_thread(plan.first);
     const auto start = clock_type::now();
-    u64 k = 0, consumed_cache = 0;
-    for (; clock_type::now() - start < std::chrono::milliseconds(40); ) {
+    u64 k = 0, at = 0, consumed_cache = 0;
+    while (clock_type::now() - start < std::chrono::milliseconds(40)) {
         for (const u64 end = k + 64; k < end; ++k) {
             while (k - consumed_cache > window) {
                 consumed_cache = consumed.load(std::memory_order_acquire);
                 spin_pause();
             }
-            std::memcpy(base + (k % slots) * stride + 8, bytes.data(), payload);
-            stamp(k).store(k + 1, std::memory_order_release);
+            std::memcpy(base + at + 8, bytes.data(), payload);
+            stamp(at).store(k + 1, std::memory_order_release);
+            at = advance(at);
         }
     }
     total.store(k, std::memory_order_release);
