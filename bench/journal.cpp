@@ -62,11 +62,13 @@ double memcpy_rate(u64 payload) {
     return static_cast<double>(bytes) / std::chrono::duration<double>(now - start).count();
 }
 
-/// The least a tail of `payload`-byte records costs on these two CPUs, records per second:
-/// one thread copies each record into a region of the journal's size and stamps the word
-/// before it with release, the other waits for the stamp and copies the record out; the
-/// same flow control as the tail row, and nothing else (no segments, laps, overrun or
-/// corruption checks). The tail row reports its rate over this (`copy_floor_ratio`).
+/// A tail of `payload`-byte records with nothing of the journal in it, on these two CPUs,
+/// records per second: one thread copies each record into a region of the journal's size
+/// and stamps the word before it with release, the other waits for the stamp and copies the
+/// record out; the same flow control as the tail row, and nothing else (no segments, laps,
+/// overrun or corruption checks). For large records it is what the two cores can pass
+/// between them; for small ones a reference (METHODOLOGY.md). The tail row reports its rate
+/// over this (`copy_floor_ratio`).
 double copy_floor_rate(u64 payload, const cpu_pair& plan) {
     const u64 region = bench_geometry.segment_length * bench_geometry.segment_count;
     const u64 stride = 8 + (payload + 7) / 8 * 8;  // a stamp word, the payload, 8-byte aligned

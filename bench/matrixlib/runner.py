@@ -112,8 +112,8 @@ HEADLINES = [
     for what, which, payload in (("append", "subscribers_0", 65536), ("tail", "subscribers_1", 16384),
                                  ("tail", "subscribers_1", 65536), ("replay", "replay_1", 65536))
 ] + [
-    # The tail against the least a tail costs between the same two CPUs (the row's
-    # `copy_floor_ratio`: a bare stamped copy through a region of the journal's size).
+    # The tail against a bare stamped copy of the same records through a region of the
+    # journal's size, between the same two CPUs (the row's `copy_floor_ratio`).
     {"name": f"journal tail, {label} records / cross-core copy floor", "kind": "counter",
      "counter": "copy_floor_ratio", "goal": "(reference)", "ours": JOURNAL.format(which="subscribers_1", payload=payload)}
     for label, payload in (("8 B", 8), ("16 KiB", 16384), ("64 KiB", 65536))
