@@ -268,6 +268,48 @@ TEST(multi_producer_sequencer, try_claim_leaves_nothing_behind_when_full) {
     EXPECT_EQ(ring.cursor(), 2u) << "a failed try_next must not claim";
 }
 
+TEST(multi_producer_sequencer, claims_with_fetch_add_only_while_there_is_room_to_spare) {
+    multi_producer_sequencer<> seq(8);  // room to spare: more than 2 of the 8 free
+    sequence<> consumer;
+    seq.gating().add(consumer);
+    EXPECT_EQ(seq.claim_with_room(4), std::optional<std::uint64_t>(0));
+    EXPECT_EQ(seq.claim_with_room(2), std::optional<std::uint64_t>(4)) << "a claim that leaves exactly the spare room";
+    EXPECT_EQ(seq.claim_with_room(3), std::nullopt) << "near full, a claim that laps the consumer";
+    EXPECT_EQ(seq.claimed(), 6u) << "a refused claim must not claim";
+    EXPECT_EQ(seq.claim_with_room(2), std::optional<std::uint64_t>(6));
+    EXPECT_EQ(seq.claim_with_room(1), std::nullopt) << "full";
+    consumer.set(5);
+    EXPECT_EQ(seq.claim_with_room(5), std::optional<std::uint64_t>(8)) << "the consumer made room";
+    EXPECT_EQ(seq.claimed(), 13u);
+}
+
+TEST(multi_producer_sequencer, a_producer_waiting_for_room_holds_no_claim) {
+    // A claim held while waiting would stop every consumer at its slot; with more threads
+    // than cores, for as long as its producer is preempted.
+    ring_buffer<event, multi_producer, yielding_wait> ring(4);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    for (int i = 0; i < 4; ++i) ring.publish(ring.next().begin);
+    std::atomic<bool> claimed{false};
+    std::thread producer([&] {
+        const auto c = ring.next(2);
+        EXPECT_TRUE(c.ok());
+        EXPECT_EQ(c.begin, 4u);
+        ring.publish(c.begin, c.end);
+        claimed.store(true);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(claimed.load());
+    EXPECT_EQ(ring.cursor(), 4u) << "the waiting producer took a claim";
+    consumer.set(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(ring.cursor(), 4u) << "a claim of 2 was taken with room for 1";
+    consumer.set(2);
+    producer.join();
+    EXPECT_TRUE(claimed.load());
+    EXPECT_EQ(ring.cursor(), 6u);
+}
+
 TEST(sequence_barrier, a_stage_never_passes_its_dependents) {
     ring_buffer<event> ring(8);
     for (int i = 0; i < 6; ++i) ring.publish(*ring.try_next());

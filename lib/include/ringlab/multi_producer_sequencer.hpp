@@ -3,7 +3,8 @@
 //
 // Threading contract: any number of producers; any thread may read claimed().
 // Progress: claim() is wait-free (one fetch_add) and then waits for room; try_claim() is
-// lock-free (a compare-and-swap retried only when another producer claimed first).
+// lock-free (a compare-and-swap retried only when another producer claimed first);
+// claim_with_room() is the first while the ring has room to spare and the second near full.
 //
 // There is no shared "published up to" counter: a producer publishes by stamping its own
 // slots (ring_buffer, [R1]), so producers never wait for each other to publish, and a
@@ -35,7 +36,7 @@ class multi_producer_sequencer {
 public:
     using sync_type = Sync;
 
-    explicit multi_producer_sequencer(std::size_t capacity) : capacity_(capacity) {}
+    explicit multi_producer_sequencer(std::size_t capacity) : capacity_(capacity), spare_(capacity / 4) {}
     multi_producer_sequencer(const multi_producer_sequencer&) = delete;
     multi_producer_sequencer& operator=(const multi_producer_sequencer&) = delete;
 
@@ -71,6 +72,22 @@ public:
         return end <= lowest + capacity_;
     }
 
+    /// Claims n positions for a producer that waits for room (ring_buffer::next). While more
+    /// than a quarter of the ring is free, by fetch_add: producers never retry each other.
+    /// Near full, by compare-and-swap and only when the claim laps nobody, so a producer that
+    /// must wait for room holds no claim while it waits. A claim held by a waiting producer
+    /// stops every consumer at its slot; with more threads than cores, that producer may be
+    /// preempted, and then it stops them for a whole time slice. Returns nothing when the
+    /// ring is full. A returned claim may still have to wait until has_room(begin + n): other
+    /// producers can take the spare room between the check and the fetch_add.
+    [[nodiscard]] std::optional<std::uint64_t> claim_with_room(std::size_t n) {
+        // relaxed, both: they only choose the path; has_room() decides, with [M2a].
+        const std::uint64_t guess = claim_.load(at("multi_producer_sequencer.M1.guess", mo::relaxed));
+        const std::uint64_t cached = gating_cache_.load(at("multi_producer_sequencer.spare", mo::relaxed));
+        if (guess + n + spare_ <= cached + capacity_) return claim(n);
+        return try_claim(n);
+    }
+
     /// The end of everything claimed so far (not necessarily published).
     [[nodiscard]] std::uint64_t claimed() const {
         // relaxed: a position, ordered with nothing; readers that need the slots read stamps.
@@ -80,6 +97,7 @@ public:
 
 private:
     const std::uint64_t capacity_;
+    const std::uint64_t spare_;  // claim_with_room() uses fetch_add while this much more is free
     alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> claim_{0};
     alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> gating_cache_{0};
     gating_set<Sync> gating_;

@@ -114,19 +114,23 @@ public:
     }
 
     /// Claims n positions, waiting through the producer wait strategy while the ring is
-    /// full. With several producers and no timeout, the claim is taken at once (fetch_add)
-    /// and then waits for room; with a timeout it is taken only once there is room, so a
+    /// full. With several producers and no timeout, the claim is taken by fetch_add while
+    /// the ring has room to spare and then waits for room if others took it first
+    /// (multi_producer_sequencer::claim_with_room); near full, and with a timeout, it is
+    /// taken only once there is room, so a producer that waits holds no claim and a
     /// timed-out call leaves nothing claimed.
     claimed_range next(std::size_t n = 1, std::uint64_t timeout_ns = no_timeout) {
         check_batch(n);
         if constexpr (multi_producer_ring) {
             if (timeout_ns == no_timeout) {
-                // The claim is taken and cannot be given back, so a strategy's own default
-                // timeout (timeout_blocking_wait) must not end this wait: only an alert does.
-                const std::uint64_t begin = sequencer_.claim(n);
-                wait_result r = wait_for_room(begin + n, no_timeout);
-                while (r == wait_result::timed_out) r = wait_for_room(begin + n, no_timeout);
-                return {r, begin, begin + n};
+                if (const std::optional<std::uint64_t> begin = sequencer_.claim_with_room(n)) [[likely]] {
+                    // The claim is taken and cannot be given back, so a strategy's own default
+                    // timeout (timeout_blocking_wait) must not end this wait: only an alert does.
+                    wait_result r = wait_for_room(*begin + n, no_timeout);
+                    while (r == wait_result::timed_out) r = wait_for_room(*begin + n, no_timeout);
+                    return {r, *begin, *begin + n};
+                }
+                return next_when_full(n, timeout_ns);
             }
         }
         if (const std::optional<std::uint64_t> begin = sequencer_.try_claim(n)) [[likely]] {
