@@ -12,9 +12,10 @@
 //                                           counted it, even by a producer that trusts the
 //                                           cache another one refreshed
 // claim_and_wait [M1 M2 M2a R1 R1a S1 S1a]  the same with next(): a claim by fetch_add
-//                                           while the ring has room, by compare-and-swap
-//                                           when it is full, then a wait for room if the
-//                                           other producer took it first
+//                                           while the ring has room (compare-and-swap near
+//                                           full); on a full ring, a wait for room before
+//                                           the fetch_add, and one after it when the other
+//                                           producer took the room first
 #include "harness.hpp"
 
 #include "ringlab/ring_buffer.hpp"
@@ -29,8 +30,8 @@ using relacy = ringlab::sync::relacy;
 
 using ring = ringlab::ring_buffer<int, ringlab::multi_producer, ringlab::busy_spin_wait, relacy>;
 
-/// Two producers and one consumer; `UseNext`: next() (claim_with_room, then wait for room)
-/// instead of try_next().
+/// Two producers and one consumer; `UseNext`: next() (ring_buffer::claim_and_wait) instead
+/// of try_next().
 template <bool UseNext>
 struct producers : rl::test_suite<producers<UseNext>, 3> {
     ring r{2, {{}, {}, 1}};  // one joiner slot: the gating scan reads each one

@@ -72,14 +72,13 @@ public:
         return end <= lowest + capacity_;
     }
 
-    /// Claims n positions for a producer that waits for room (ring_buffer::next). While more
-    /// than a quarter of the ring is free, by fetch_add: producers never retry each other.
-    /// Near full, by compare-and-swap and only when the claim laps nobody, so a producer that
-    /// must wait for room holds no claim while it waits. A claim held by a waiting producer
-    /// stops every consumer at its slot; with more threads than cores, that producer may be
-    /// preempted, and then it stops them for a whole time slice. Returns nothing when the
-    /// ring is full. A returned claim may still have to wait until has_room(begin + n): other
-    /// producers can take the spare room between the check and the fetch_add.
+    /// Claims n positions for a producer that waits for room (ring_buffer::next): while more
+    /// than a quarter of the ring is free, by fetch_add, so producers never retry each
+    /// other; near full, by compare-and-swap and only when the claim laps nobody. Returns
+    /// nothing when the ring is full: the producer then waits for room holding no claim, and
+    /// claims by fetch_add once has_room(claimed() + n). A claim by fetch_add may still have
+    /// to wait until has_room(begin + n): other producers can take the room between the
+    /// check and the fetch_add.
     [[nodiscard]] std::optional<std::uint64_t> claim_with_room(std::size_t n) {
         // relaxed, both: they only choose the path; has_room() decides, with [M2a].
         const std::uint64_t guess = claim_.load(at("multi_producer_sequencer.M1.guess", mo::relaxed));

@@ -114,24 +114,13 @@ public:
     }
 
     /// Claims n positions, waiting through the producer wait strategy while the ring is
-    /// full. With several producers and no timeout, the claim is taken by fetch_add while
-    /// the ring has room to spare and then waits for room if others took it first
-    /// (multi_producer_sequencer::claim_with_room); near full, and with a timeout, it is
-    /// taken only once there is room, so a producer that waits holds no claim and a
-    /// timed-out call leaves nothing claimed.
+    /// full. With several producers and no timeout, the claim is taken by fetch_add, after
+    /// any wait for room (claim_and_wait); with a timeout, or with one producer, it is taken
+    /// only once there is room, so a timed-out call leaves nothing claimed.
     claimed_range next(std::size_t n = 1, std::uint64_t timeout_ns = no_timeout) {
         check_batch(n);
         if constexpr (multi_producer_ring) {
-            if (timeout_ns == no_timeout) {
-                if (const std::optional<std::uint64_t> begin = sequencer_.claim_with_room(n)) [[likely]] {
-                    // The claim is taken and cannot be given back, so a strategy's own default
-                    // timeout (timeout_blocking_wait) must not end this wait: only an alert does.
-                    wait_result r = wait_for_room(*begin + n, no_timeout);
-                    while (r == wait_result::timed_out) r = wait_for_room(*begin + n, no_timeout);
-                    return {r, *begin, *begin + n};
-                }
-                return next_when_full(n, timeout_ns);
-            }
+            if (timeout_ns == no_timeout) return claim_and_wait(n);
         }
         if (const std::optional<std::uint64_t> begin = sequencer_.try_claim(n)) [[likely]] {
             return {wait_result::ready, *begin, *begin + n};
@@ -284,6 +273,27 @@ private:
         if (r != wait_result::ready) return {r, 0, 0};
         count_producer_wait();
         return {wait_result::ready, *begin, *begin + n};
+    }
+
+    /// next() of a multi-producer ring without a timeout. A producer that finds the ring
+    /// full waits for room before it claims: it holds no claim while it waits. A waiting
+    /// claim would stop every consumer at its slot, and, with more threads than cores, for a
+    /// whole time slice whenever its producer is preempted. Producers that see room at the
+    /// same moment may claim past it (claim_with_room explains when); such a claim waits for
+    /// room, and since it cannot be given back, a strategy's own default timeout
+    /// (timeout_blocking_wait) does not end that wait: only an alert does.
+    claimed_range claim_and_wait(std::size_t n) {
+        std::optional<std::uint64_t> begin = sequencer_.claim_with_room(n);
+        if (!begin) [[unlikely]] {
+            count_producer_wait();
+            const wait_result r =
+                producer_wait_.wait_until([&] { return sequencer_.has_room(sequencer_.claimed() + n); });
+            if (r != wait_result::ready) return {r, 0, 0};
+            begin = sequencer_.claim(n);
+        }
+        wait_result r = wait_for_room(*begin + n, no_timeout);
+        while (r == wait_result::timed_out) r = wait_for_room(*begin + n, no_timeout);
+        return {r, *begin, *begin + n};
     }
 
     wait_result wait_for_room(std::uint64_t end, std::uint64_t timeout_ns) {
