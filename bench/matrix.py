@@ -83,6 +83,16 @@ def select_rows(rows, mode, cpus, pattern=""):
     return list(rows)
 
 
+def grouped(rows):
+    """The rows in the order they were listed, each group's rows back to back (an external
+    runner's peers right after the rows they are compared with): the VM can move its vCPUs
+    between rows, and rows compared with each other should share a placement."""
+    first = {}
+    for i, r in enumerate(rows):
+        first.setdefault(r.get("group"), i)
+    return sorted(rows, key=lambda r: first[r.get("group")])
+
+
 def measure(run, entry, before, fp, out, suffix=""):
     """One row between the probe before it (given) and the probe after it (returned)."""
     t0 = time.monotonic()
@@ -176,7 +186,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     clear_outputs(out)
     rows = runner.list_rows(args.bench, runner.external_runners(os.path.join(host.ROOT, "bench", "external")))
-    rows = select_rows(rows, mode, fp["cpus"], args.filter)
+    rows = grouped(select_rows(rows, mode, fp["cpus"], args.filter))
     run = runner.Runner(args.bench, out, mode, bench_context(fp))
     run.commands = {r["benchmark"]: r["command"] for r in rows if r.get("command")}
     full = not args.filter

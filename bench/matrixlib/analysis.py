@@ -124,8 +124,24 @@ def metric(row, name):
     return ((row.get("metrics") or {}).get(name) or {}).get("median")
 
 
+def row_floor(row):
+    """The cache-line round trip probed around a row (the mean of before and after)."""
+    values = [(row.get(side) or {}).get("cacheline_rtt_ns") for side in ("floor_before", "floor_after")]
+    values = [v for v in values if v]
+    return sum(values) / len(values) if values else None
+
+
+def floors_differ(a, b):
+    """Whether two rows ran on placements whose floors are further apart than FLOOR_MOVED:
+    a ratio between them then says more about the placements than about the code."""
+    fa, fb = row_floor(a), row_floor(b)
+    return bool(fa and fb and max(fa, fb) / min(fa, fb) > FLOOR_MOVED)
+
+
 def peer_ratios(rows):
-    """Each ringlab row against the best peer with the same group, kind and knobs."""
+    """Each ringlab row against the best peer with the same group, kind and knobs. A ratio to
+    a peer measured on a placement whose floor differs from the row's is kept, and marked
+    `floors_differ` (the report says so, and `compare` does not gate on it)."""
     for row in rows:
         row.pop("peer_ratio", None)
         if row.get("peer") or row["kind"] not in PRIMARY or row.get("error"):
@@ -143,7 +159,7 @@ def peer_ratios(rows):
             continue
         noise = spread_of(row["metrics"][name]["values"]) + spread_of(best["metrics"][name]["values"])
         row["peer_ratio"] = {"value": ours / theirs, "peer": best["name"], "metric": name, "better": better,
-                             "noise": noise}
+                             "noise": noise, "floors_differ": floors_differ(row, best)}
 
 
 def standard(row, **knobs):
@@ -208,7 +224,7 @@ def gates(report):
         pr = row.get("peer_ratio")
         if pr and row["kind"] == "throughput":
             out.append({"id": f"peer_ratio:{row['name']}", "value": pr["value"], "better": pr["better"],
-                        "noise": pr["noise"], "flagged": flagged})
+                        "noise": pr["noise"], "flagged": flagged or bool(pr.get("floors_differ"))})
         idle = metric(row, "idle_cpu_fraction")
         if row["kind"] == "idle" and idle is not None:
             values = row["metrics"]["idle_cpu_fraction"]["values"]

@@ -63,6 +63,8 @@ def notes(row):
         out.append("floor moved")
     if row.get("oversubscribed"):
         out.append("oversubscribed")
+    if (row.get("peer_ratio") or {}).get("floors_differ"):
+        out.append("peer ran on another floor")
     offered, achieved = m(row, "offered_rate"), m(row, "achieved_rate")
     if offered and achieved and achieved < 0.95 * offered:
         out.append("saturated")

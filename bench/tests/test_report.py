@@ -14,6 +14,34 @@ from matrix_fixture import FAKE, load, matrix_command, run_matrix
 from matrixlib import analysis, report, schema
 
 
+class PeerFloors(unittest.TestCase):
+    """A ratio to a peer that ran on another placement is kept, marked, and not gated."""
+
+    @staticmethod
+    def row(name, peer, rate, rtt_ns):
+        return {"name": name, "kind": "throughput", "group": "g", "pattern": name, "peer": peer, "knobs": {},
+                "metrics": {"items_per_second": {"median": rate, "values": [rate, rate]}},
+                "floor_before": {"cacheline_rtt_ns": rtt_ns}, "floor_after": {"cacheline_rtt_ns": rtt_ns}}
+
+    def test_a_peer_on_another_floor_is_marked_and_not_gated(self):
+        ours, theirs = self.row("ours", False, 100.0, 500.0), self.row("theirs", True, 300.0, 70.0)
+        analysis.peer_ratios([ours, theirs])
+        self.assertAlmostEqual(ours["peer_ratio"]["value"], 1 / 3)
+        self.assertTrue(ours["peer_ratio"]["floors_differ"])
+        self.assertIn("peer ran on another floor", report.notes(ours))
+        gate = [g for g in analysis.gates({"rows": [ours, theirs]}) if g["id"] == "peer_ratio:ours"]
+        self.assertEqual(len(gate), 1)
+        self.assertTrue(gate[0]["flagged"])
+
+    def test_a_peer_on_the_same_floor_is_gated(self):
+        ours, theirs = self.row("ours", False, 100.0, 500.0), self.row("theirs", True, 300.0, 540.0)
+        analysis.peer_ratios([ours, theirs])
+        self.assertFalse(ours["peer_ratio"]["floors_differ"])
+        self.assertNotIn("peer ran on another floor", report.notes(ours))
+        gate = [g for g in analysis.gates({"rows": [ours, theirs]}) if g["id"] == "peer_ratio:ours"]
+        self.assertFalse(gate[0]["flagged"])
+
+
 class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -39,7 +67,12 @@ class EndToEnd(unittest.TestCase):
         # --quick: the rows a machine of this many cores runs without oversubscription.
         listed = [r for r in listed if r.get("threads", 2) <= (os.cpu_count() or 1) and not r["full_only"] and
                   r.get("wait", "") in ("", "busy_spin_wait", "blocking_wait", "spin", "blocking")]
-        self.assertEqual([r["name"] for r in self.report["rows"]], [r["name"] for r in listed])
+        # Each table's rows back to back, in the order the tables were first listed.
+        first = {}
+        for i, r in enumerate(listed):
+            first.setdefault(r["group"], i)
+        expected = [r["name"] for r in sorted(listed, key=lambda r: first[r["group"]])]
+        self.assertEqual([r["name"] for r in self.report["rows"]], expected)
         self.assertEqual(len(self.report["probes"]), len(listed) + 1, "one probe before each row and one after the last")
 
     def test_rows_carry_their_floors_and_ratios(self):
