@@ -134,8 +134,8 @@ def row_floor(row):
 def floors_differ(a, b):
     """Whether two rows ran on placements whose floors are further apart than FLOOR_MOVED:
     a ratio between them then says more about the placements than about the code."""
-    fa, fb = row_floor(a), row_floor(b)
-    return bool(fa and fb and max(fa, fb) / min(fa, fb) > FLOOR_MOVED)
+    key = "cacheline_rtt_ns"
+    return bool(floor_moved({key: row_floor(a)}, {key: row_floor(b)}, key))
 
 
 def peer_ratios(rows):

@@ -36,7 +36,7 @@ class multi_producer_sequencer {
 public:
     using sync_type = Sync;
 
-    explicit multi_producer_sequencer(std::size_t capacity) : capacity_(capacity), spare_(capacity / 4) {}
+    explicit multi_producer_sequencer(std::size_t capacity) : capacity_(capacity) {}
     multi_producer_sequencer(const multi_producer_sequencer&) = delete;
     multi_producer_sequencer& operator=(const multi_producer_sequencer&) = delete;
 
@@ -83,7 +83,7 @@ public:
         // relaxed, both: they only choose the path; has_room() decides, with [M2a].
         const std::uint64_t guess = claim_.load(at("multi_producer_sequencer.M1.guess", mo::relaxed));
         const std::uint64_t cached = gating_cache_.load(at("multi_producer_sequencer.spare", mo::relaxed));
-        if (guess + n + spare_ <= cached + capacity_) return claim(n);
+        if (guess + n + capacity_ / 4 <= cached + capacity_) return claim(n);
         return try_claim(n);
     }
 
@@ -96,7 +96,6 @@ public:
 
 private:
     const std::uint64_t capacity_;
-    const std::uint64_t spare_;  // claim_with_room() uses fetch_add while this much more is free
     alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> claim_{0};
     alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> gating_cache_{0};
     gating_set<Sync> gating_;

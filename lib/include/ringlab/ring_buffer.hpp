@@ -285,7 +285,6 @@ private:
     claimed_range claim_and_wait(std::size_t n) {
         std::optional<std::uint64_t> begin = sequencer_.claim_with_room(n);
         if (!begin) [[unlikely]] {
-            count_producer_wait();
             const wait_result r =
                 producer_wait_.wait_until([&] { return sequencer_.has_room(sequencer_.claimed() + n); });
             if (r != wait_result::ready) return {r, 0, 0};
