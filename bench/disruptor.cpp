@@ -158,6 +158,15 @@ void topology_throughput(benchmark::State& state, shape s, const processor_optio
     // when it lags them.
     state.counters["events_per_batch"] =
         handlers[0].batches > 0 ? events / static_cast<double>(handlers[0].batches) : 0;
+    // Futex wakes (system calls) a blocking strategy made on each side of the ring, per event.
+    if constexpr (requires { d->ring().consumer_wait().wakes(); }) {
+        state.counters["consumer_wakes_per_event"] =
+            events > 0 ? static_cast<double>(d->ring().consumer_wait().wakes()) / events : 0;
+    }
+    if constexpr (requires { d->ring().producer_wait().wakes(); }) {
+        state.counters["producer_wakes_per_event"] =
+            events > 0 ? static_cast<double>(d->ring().producer_wait().wakes()) / events : 0;
+    }
     label_plan(state, plan.oversubscribed, threads_of(s));
 }
 

@@ -10,7 +10,8 @@
 //
 // Each kernel moves EVENTS values through a queue on one thread in rounds of 64 (fill,
 // then drain), so both the "full" and "empty" paths run; construction is outside the
-// counted function. Built for a fixed ISA (x86-64-v2), not -march=native: valgrind 3.19
+// counted function. The Disruptor kernels (ring_buffer.*) publish into a ring_buffer and
+// consume it through an event_poller on the same thread. Built for a fixed ISA (x86-64-v2), not -march=native: valgrind 3.19
 // knows no AVX-512, and counts must compare across hosts.
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,10 @@
 
 #include "../histogram.hpp"
 #include "../peers.hpp"
+#include "ringlab/event_poller.hpp"
 #include "ringlab/mpsc_ring.hpp"
+#include "ringlab/ring_buffer.hpp"
+#include "ringlab/sequence_barrier.hpp"
 #include "ringlab/spsc_ring.hpp"
 
 namespace {
@@ -76,6 +80,68 @@ void histogram_record(u64 events) {
     sink += hist.count();
 }
 
+/// A Disruptor ring with one consumer that polls it on the same thread (event_poller):
+/// the producer's next/publish and the consumer's barrier and progress, with no stage
+/// thread around them.
+template <class Producer, template <class> class Wait>
+struct polled_ring {
+    struct event {
+        u64 value = 0;
+    };
+    using ring_type = ringlab::ring_buffer<event, Producer, Wait>;
+
+    explicit polled_ring(std::size_t capacity) : ring(capacity), poller(make_poller(ring, progress)) {}
+
+    static ringlab::event_poller<ring_type> make_poller(ring_type& r, ringlab::sequence<>& progress) {
+        r.gating().add(progress);
+        return ringlab::event_poller<ring_type>(ringlab::sequence_barrier<ring_type>(r), progress);
+    }
+
+    /// Consumes everything published (the round's events), folding them into `sink`.
+    void drain(u64 events) {
+        u64 got = 0;
+        while (got < events) {
+            if (poller.poll([&](const event& e, u64, bool) {
+                    sink += e.value;
+                    ++got;
+                    return true;
+                }) != ringlab::poll_state::processing) {
+                std::abort();
+            }
+        }
+    }
+
+    ring_type ring;
+    ringlab::sequence<> progress;
+    ringlab::event_poller<ring_type> poller;
+};
+
+/// One event a claim: next(), write, publish, then the consumer polls the round.
+template <class R>
+void next_publish_poll(R& r, u64 events) {
+    for (u64 done = 0; done < events; done += round_size) {
+        for (u64 i = 1; i <= round_size; ++i) {
+            const ringlab::claimed_range c = r.ring.next();
+            if (!c.ok()) std::abort();
+            r.ring.write(c.begin).value = done + i;
+            r.ring.publish(c.begin, c.end);
+        }
+        r.drain(round_size);
+    }
+}
+
+/// The round in one claim: next(64), 64 writes, one publish, then the poll.
+template <class R>
+void batch_publish_poll(R& r, u64 events) {
+    for (u64 done = 0; done < events; done += round_size) {
+        const ringlab::claimed_range c = r.ring.next(round_size);
+        if (!c.ok()) std::abort();
+        for (u64 p = c.begin; p < c.end; ++p) r.ring.write(p).value = done + (p - c.begin) + 1;
+        r.ring.publish(c.begin, c.end);
+        r.drain(round_size);
+    }
+}
+
 /// A named kernel: `prepare` builds its queue (uncounted) and returns the body to count.
 struct kernel {
     std::string name;
@@ -96,6 +162,12 @@ void add_wait_kernels(std::vector<kernel>& all, const std::string& wait) {
     using mpsc = ringlab::mpsc_ring<u64, Wait>;
     all.push_back({"spsc_ring." + wait + ".push_pop", with<spsc>(&push_pop<spsc>, std::size_t{1024})});
     all.push_back({"mpsc_ring." + wait + ".push_pop", with<mpsc>(&push_pop<mpsc>, std::size_t{1024})});
+    using sp = polled_ring<ringlab::single_producer, Wait>;
+    using mp = polled_ring<ringlab::multi_producer, Wait>;
+    all.push_back({"ring_buffer.single_producer." + wait + ".next_publish_poll",
+                   with<sp>(&next_publish_poll<sp>, std::size_t{1024})});
+    all.push_back({"ring_buffer.multi_producer." + wait + ".next_publish_poll",
+                   with<mp>(&next_publish_poll<mp>, std::size_t{1024})});
 }
 
 std::vector<kernel> kernels() {
@@ -110,6 +182,10 @@ std::vector<kernel> kernels() {
                               ringlab::spsc_options{16})});
     all.push_back({"mpsc_ring.try_push_pop", with<mpsc>(&try_push_pop<mpsc>, std::size_t{1024})});
     all.push_back({"mpsc_ring.batch_64", with<mpsc>(&batch_push_pop<mpsc>, std::size_t{1024})});
+    using sp = polled_ring<ringlab::single_producer, ringlab::busy_spin_wait>;
+    using mp = polled_ring<ringlab::multi_producer, ringlab::busy_spin_wait>;
+    all.push_back({"ring_buffer.single_producer.batch_64", with<sp>(&batch_publish_poll<sp>, std::size_t{1024})});
+    all.push_back({"ring_buffer.multi_producer.batch_64", with<mp>(&batch_publish_poll<mp>, std::size_t{1024})});
     add_wait_kernels<ringlab::busy_spin_wait>(all, "busy_spin_wait");
     add_wait_kernels<ringlab::yielding_wait>(all, "yielding_wait");
     add_wait_kernels<ringlab::backoff_wait>(all, "backoff_wait");

@@ -1,6 +1,6 @@
 """scripts/compare: an identical rerun passes, a planted 30% regression fails, noise derived
-from repetitions widens the margin, flagged rows are never gated, and instruction counts
-gate on their own margin."""
+from repetitions widens the margin, flagged rows are never gated, instruction counts gate on
+their own margin, and --gate narrows what fails the run to the kinds it names."""
 import copy
 import importlib.machinery
 import importlib.util
@@ -90,6 +90,19 @@ class CompareRuns(unittest.TestCase):
         rc, out = compare(self.tmp.name, self.folders["base"])
         self.assertEqual(rc, 2, out)
 
+    def test_a_gate_on_other_kinds_prints_the_regression_and_passes(self):
+        rc, out = compare(self.folders["base"], self.folders["slower"], "--gate", "icount")
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(regressed(out, "peer_ratio:throughput/spsc_ring/busy_spin_wait"), out)
+        self.assertIn("of kinds not gated (gating on icount only)", out)
+        rc, out = compare(self.folders["base"], self.folders["slower"], "--gate", "icount,peer_ratio")
+        self.assertEqual(rc, 1, out)
+
+    def test_an_unknown_gate_kind_is_exit_2(self):
+        rc, out = compare(self.folders["base"], self.folders["rerun"], "--gate", "icounts")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("unknown gate kind(s) icounts", out)
+
 
 class CompareGates(unittest.TestCase):
     """compare() on reports whose gates are set by hand."""
@@ -122,6 +135,15 @@ class CompareGates(unittest.TestCase):
         self.assertEqual(regressions, 1)
         _, regressions = self.mod.compare(self.base, self.changed("icount:spsc_ring.try_push_pop", 42.5))
         self.assertEqual(regressions, 0, "1% more instructions is inside the 2% margin")
+
+    def test_a_gate_on_instruction_counts_fails_on_them_alone(self):
+        icount_only = {"icount"}
+        _, regressions = self.mod.compare(self.base, self.changed("floor_ratio:round_trip/x", 5.0),
+                                          gate_kinds=icount_only)
+        self.assertEqual(regressions, 0, "a ratio regression does not fail an icount-only gate")
+        _, regressions = self.mod.compare(self.base, self.changed("icount:spsc_ring.try_push_pop", 42.0 * 1.3),
+                                          gate_kinds=icount_only)
+        self.assertEqual(regressions, 1, "3 in 10 more instructions per event")
 
     def test_instruction_counts_of_another_compiler_are_not_compared(self):
         new = self.changed("icount:spsc_ring.try_push_pop", 42.0 * 1.3)
