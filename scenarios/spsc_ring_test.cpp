@@ -2,9 +2,13 @@
 // particular to it (partial publish, cache-line layout, temporal slipping).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <numeric>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ringlab/spsc_ring.hpp"
 #include "support/ring_contract.hpp"
@@ -95,26 +99,39 @@ TEST(spsc_ring, a_consumer_woken_by_one_item_never_slips) {
 }
 
 TEST(spsc_ring, a_slipping_consumer_loses_nothing_when_the_stream_pauses) {
-    constexpr int count = 200'000;
+    constexpr int runs = 200;
+    constexpr int run = 1000;
+    constexpr std::size_t head = 100;
     spsc_ring<int> ring(1024, {}, spsc_options{1, slip_options{512}});
-    // A backlog first: the consumer's first run is a stream, so it slips the first time it
-    // finds the ring empty.
-    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(ring.try_push(i));
+    std::atomic<int> drained{-1};  // the last run after which the consumer found the ring empty
     std::thread producer([&] {
-        for (int i = 1000; i < count; ++i) {
-            while (ring.push(i) != wait_result::ready) {
+        std::vector<int> batch(head);
+        for (int r = 0; r < runs; ++r) {
+            // Each run opens with a batch, published at once into the empty ring: the consumer
+            // takes `head` events without finding the ring empty, so the next time it finds it
+            // empty (within the run, or at its end) it is streaming and slips, short of the
+            // slip distance, whatever the two threads' speeds.
+            std::iota(batch.begin(), batch.end(), r * run);
+            if (ring.try_push_batch(batch.data(), head) != head) std::abort();
+            for (int i = r * run + static_cast<int>(head); i < (r + 1) * run; ++i) {
+                while (ring.push(i) != wait_result::ready) {
+                }
             }
-            // Streams that stop short of the slip distance: the consumer catches up and slips.
-            if (i % 1000 == 999) std::this_thread::sleep_for(std::chrono::microseconds(50));
+            // The pause: the next run starts once the consumer has found the ring empty.
+            while (drained.load(std::memory_order_acquire) < r) std::this_thread::yield();
         }
     });
     int v = -1;
-    for (int i = 0; i < count; ++i) {
-        ASSERT_EQ(ring.pop(v), wait_result::ready);
-        ASSERT_EQ(v, i);
+    for (int r = 0; r < runs; ++r) {
+        for (int i = r * run; i < (r + 1) * run; ++i) {
+            ASSERT_EQ(ring.pop(v), wait_result::ready);
+            ASSERT_EQ(v, i);
+        }
+        EXPECT_EQ(ring.pop(v, 100'000), wait_result::timed_out) << "the producer waits: the ring is empty";
+        drained.store(r, std::memory_order_release);
     }
     producer.join();
-    EXPECT_GT(ring.stats().slips, 0u) << "the consumer never slipped: the test did not test it";
+    EXPECT_GE(ring.stats().slips, static_cast<std::uint64_t>(runs)) << "every run ends in a slip at least";
     int extra = 0;
     EXPECT_FALSE(ring.try_pop(extra));
 }
