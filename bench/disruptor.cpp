@@ -159,14 +159,13 @@ void topology_throughput(benchmark::State& state, shape s, const processor_optio
     state.counters["events_per_batch"] =
         handlers[0].batches > 0 ? events / static_cast<double>(handlers[0].batches) : 0;
     // Futex wakes (system calls) a blocking strategy made on each side of the ring, per event.
-    if constexpr (requires { d->ring().consumer_wait().wakes(); }) {
-        state.counters["consumer_wakes_per_event"] =
-            events > 0 ? static_cast<double>(d->ring().consumer_wait().wakes()) / events : 0;
-    }
-    if constexpr (requires { d->ring().producer_wait().wakes(); }) {
-        state.counters["producer_wakes_per_event"] =
-            events > 0 ? static_cast<double>(d->ring().producer_wait().wakes()) / events : 0;
-    }
+    auto count_wakes = [&](const char* counter, const auto& wait) {
+        if constexpr (requires { wait.wakes(); }) {
+            state.counters[counter] = events > 0 ? static_cast<double>(wait.wakes()) / events : 0;
+        }
+    };
+    count_wakes("consumer_wakes_per_event", d->ring().consumer_wait());
+    count_wakes("producer_wakes_per_event", d->ring().producer_wait());
     label_plan(state, plan.oversubscribed, threads_of(s));
 }
 

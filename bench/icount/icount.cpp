@@ -11,8 +11,9 @@
 // Each kernel moves EVENTS values through a queue on one thread in rounds of 64 (fill,
 // then drain), so both the "full" and "empty" paths run; construction is outside the
 // counted function. The Disruptor kernels (ring_buffer.*) publish into a ring_buffer and
-// consume it through an event_poller on the same thread. Built for a fixed ISA (x86-64-v2), not -march=native: valgrind 3.19
-// knows no AVX-512, and counts must compare across hosts.
+// consume it through an event_poller on the same thread. Built for a fixed ISA
+// (x86-64-v2), not -march=native: valgrind 3.19 knows no AVX-512, and counts must compare
+// across hosts.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
