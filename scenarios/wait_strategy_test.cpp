@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <type_traits>
 
 #include "ringlab/wait_strategy.hpp"
 
@@ -60,14 +61,30 @@ TYPED_TEST(wait_contract, a_timeout_ends_a_wait_that_never_becomes_ready) {
     EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3));
 }
 
-TEST(blocking_wait, a_publisher_makes_no_wake_call_while_nobody_sleeps) {
-    blocking_wait<> w;
+/// The strategies that park: a waiter that parks at once, for the wake tests.
+template <class Wait>
+Wait parks_at_once() {
+    if constexpr (std::is_same_v<Wait, blocking_wait<>>) {
+        return Wait({0, 0});
+    } else {
+        return Wait({{0, 0}, 60'000'000'000});
+    }
+}
+
+template <class Wait>
+class parking_wait : public ::testing::Test {};
+
+using parking_waits = ::testing::Types<blocking_wait<>, timeout_blocking_wait<>>;
+TYPED_TEST_SUITE(parking_wait, parking_waits);
+
+TYPED_TEST(parking_wait, a_publisher_makes_no_wake_call_while_nobody_sleeps) {
+    TypeParam w;
     for (int i = 0; i < 100'000; ++i) w.signal();
     EXPECT_EQ(w.wakes(), 0u) << "signal() woke a futex with no waiter parked";
 }
 
-TEST(blocking_wait, a_parked_waiter_announces_itself_and_is_woken) {
-    blocking_wait<> w({0, 0});  // park at once
+TYPED_TEST(parking_wait, a_parked_waiter_announces_itself_and_is_woken) {
+    TypeParam w = parks_at_once<TypeParam>();
     std::atomic<bool> flag{false};
     std::thread waiter([&] { EXPECT_EQ(w.wait_until([&] { return flag.load(); }), wait_result::ready); });
     while (w.parked_waiters() == 0) std::this_thread::yield();

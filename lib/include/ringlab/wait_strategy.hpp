@@ -391,6 +391,7 @@ public:
     void clear_alert() noexcept { inner_.clear_alert(); }
     [[nodiscard]] bool is_alerted() const noexcept { return inner_.is_alerted(); }
     [[nodiscard]] std::uint32_t parked_waiters() const noexcept { return inner_.parked_waiters(); }
+    [[nodiscard]] std::uint64_t wakes() const noexcept { return inner_.wakes(); }
 
 private:
     blocking_wait<Sync> inner_;
