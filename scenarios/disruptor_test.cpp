@@ -349,6 +349,36 @@ TEST(batch_event_processor, marks_the_end_of_each_batch_and_honours_max_batch) {
     EXPECT_EQ(p.stats().batches, 3u);
 }
 
+TEST(batch_event_processor, takes_the_largest_max_batch_as_the_whole_ring) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    for (int i = 0; i < 10; ++i) ring.publish(*ring.try_next());
+    hooked_handler h;
+    sequence<> progress;
+    progress.set(2);  // starts past 0, where next + max_batch would wrap without the clamp
+    processor_options options;
+    options.max_batch = ~std::uint64_t{0};
+    batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    p.drain_to(10);
+    p.run();  // spun for ever on an empty batch
+    EXPECT_EQ(progress.get(), 10u);
+    EXPECT_EQ(h.seen.size(), 8u);
+}
+
+TEST(batch_event_processor, a_drain_never_undoes_a_halt) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    for (int i = 0; i < 10; ++i) ring.publish(*ring.try_next());
+    hooked_handler h;
+    sequence<> progress;
+    batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress);
+    p.halt();
+    p.drain_to(10);
+    p.run();
+    EXPECT_EQ(progress.get(), 0u) << "drain_to() raised the stop position of a halted stage";
+    EXPECT_TRUE(h.seen.empty());
+}
+
 TEST(batch_event_processor, rejects_a_slip_it_cannot_reach) {
     using ring_t = ring_buffer<event>;
     ring_t ring(16);
@@ -568,6 +598,35 @@ TEST(disruptor, shutdown_reports_what_a_stuck_producer_left_unprocessed) {
     EXPECT_EQ(report.final_position, 6u);
     EXPECT_EQ(report.unprocessed, 1u);
     EXPECT_EQ(a.expected, 5u);
+}
+
+TEST(disruptor, a_stage_halted_by_an_exception_halts_the_stages_after_it_and_shutdown_returns) {
+    // P -> A -> B -> C, and D straight from the ring: A throws at position 3.
+    disruptor<event, single_producer, yielding_wait> d(64);
+    failing_handler a{3, 1, {}};
+    checking_handler b;
+    checking_handler c;
+    checking_handler side;
+    const auto ia = d.handle_events_with("A", a);
+    const auto ib = d.handle_events_with("B", b, {ia});
+    d.handle_events_with("C", c, {ib});
+    d.handle_events_with("D", side);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 10);
+    const auto report = d.shutdown(ex);  // waited for ever while B and C waited on A
+    EXPECT_FALSE(report.drained);
+    EXPECT_EQ(report.final_position, 10u);
+    ASSERT_EQ(report.stages.size(), 4u);
+    EXPECT_NE(report.stages[0].error, nullptr) << "the report does not carry A's exception";
+    EXPECT_EQ(report.stages[0].progress, 3u);
+    EXPECT_LE(report.stages[1].progress, 3u);
+    EXPECT_LE(report.stages[2].progress, report.stages[1].progress);
+    EXPECT_EQ(report.stages[3].progress, 10u) << "a stage that does not come after A drains as usual";
+    EXPECT_EQ(report.stages[3].error, nullptr);
+    EXPECT_EQ(side.expected, 10u);
+    EXPECT_EQ(report.unprocessed, 3 * 10 - report.stages[0].progress - report.stages[1].progress -
+                                      report.stages[2].progress);
 }
 
 TEST(disruptor, a_consumer_joins_at_the_cursor_and_leaves_cleanly) {

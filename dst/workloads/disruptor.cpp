@@ -27,9 +27,16 @@
 // of positions starting no later than the cursor it joined at, and leaves before the end;
 // the producers must not be gated by it once it left (or they would hang: a liveness
 // failure).
+//
+// A failing stage: in some runs without a joiner, one stage's handler throws at a drawn
+// position (exception_policy::halt). That stage stops there, every stage after it stops
+// no later, the others drain everything, and shutdown returns with the error in its report
+// (a stage left waiting on the failed one would hang it: a liveness failure). Such runs
+// publish at most a ring, so the producers never wait on the stopped stages.
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -73,9 +80,11 @@ struct checker {
     bool started = false;
     std::uint64_t first = 0;
     std::uint64_t pauses = 0;  // scheduling points per event: a slow stage gates the producers
+    std::uint64_t throw_at = ~std::uint64_t{0};
 
     void operator()(const event& e, std::uint64_t position, bool) {
         for (std::uint64_t i = 0; i < pauses; ++i) sim::pause();
+        if (position == throw_at) throw std::runtime_error(name + " failed at " + std::to_string(position));
         if (joiner && !started) {
             started = true;
             first = position;
@@ -100,7 +109,8 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     // A joiner is lapped only by a producer that runs a ring ahead of it: small rings.
     const std::size_t capacity =
         with_joiner ? ctx.knob_pick("capacity", {1, 1, 2, 4}) : ctx.knob_pick("capacity", {1, 2, 4, 8});
-    const std::uint64_t events = ctx.knob("events", 0, 24);
+    const bool with_failure = !with_joiner && ctx.knob_flag("failure", 1, 3);
+    const std::uint64_t events = with_failure ? ctx.knob("events", 0, capacity) : ctx.knob("events", 0, 24);
     processor_options options;
     options.max_batch = ctx.knob("max_batch", 1, 4);
     // Slipping stages (processor_options::slip): the distance must be below both the ring
@@ -129,6 +139,20 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     const std::vector<stage_spec> specs = stages_of(topo);
     std::vector<checker> handlers(specs.size());
     for (std::size_t i = 0; i < specs.size(); ++i) handlers[i] = checker{&ctx, specs[i].name};
+    // The failing stage and every stage after it (specs name only earlier stages).
+    std::vector<bool> stopped(specs.size(), false);
+    std::uint64_t fail_at = events;
+    if (with_failure) {
+        const std::size_t failing = ctx.knob("failure.stage", 0, specs.size() - 1);
+        fail_at = ctx.knob("failure.at", 0, events);
+        handlers[failing].throw_at = fail_at;
+        stopped[failing] = fail_at < events;
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            for (const std::string& up : specs[i].after) {
+                for (std::size_t j = 0; j < i; ++j) stopped[i] = stopped[i] || (stopped[j] && specs[j].name == up);
+            }
+        }
+    }
     const std::vector<typename disruptor_t::stage_id> ids = d.wire(specs, handlers.data(), options);
 
     // Invariants over the shared state (plain reads, between every two steps).
@@ -196,14 +220,24 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         }
         for (const std::uint32_t t : threads) ctx.join(t);
         const auto report = d.shutdown(exec);
-        ctx.check_that(report.drained && report.final_position == events, [&] {
-            return std::string("shutdown lost ") + std::to_string(report.unprocessed) + " positions of " +
-                   std::to_string(report.final_position);
+        ctx.check_that(report.final_position == events && report.drained == (fail_at == events), [&] {
+            return std::string("shutdown left ") + std::to_string(report.unprocessed) + " positions of " +
+                   std::to_string(report.final_position) + " unprocessed (a stage failed at " +
+                   std::to_string(fail_at) + ")";
         });
-        for (const auto& h : handlers) {
-            ctx.check_that(h.expected == events, [&] {
-                return h.name + " saw " + std::to_string(h.expected) + " of " + std::to_string(events) +
-                       " events";
+        for (std::size_t i = 0; i < handlers.size(); ++i) {
+            const checker& h = handlers[i];
+            const bool failed = h.throw_at < events;
+            ctx.check_that(stopped[i] ? h.expected <= fail_at && (!failed || h.expected == fail_at)
+                                      : h.expected == events,
+                           [&] {
+                               return h.name + " saw " + std::to_string(h.expected) + " of " +
+                                      std::to_string(events) + " events (a stage failed at " +
+                                      std::to_string(fail_at) + ")";
+                           });
+            ctx.check_that((report.stages[i].error != nullptr) == failed, [&] {
+                return h.name + (failed ? "'s exception is missing from" : " has an error in") +
+                       " the shutdown report";
             });
         }
     });
@@ -249,6 +283,8 @@ const register_workload registration{workload_spec{
          "the producer claims one slot past the slowest consumer: it laps it"},
         {canary_spec::kind::planted, "disruptor.remove_without_wake",
          "removing a consumer does not wake a producer parked for room that only it held back"},
+        {canary_spec::kind::planted, "disruptor.failed_stage_keeps_successors",
+         "a stage halted by a handler's exception leaves the stages after it waiting on it"},
         {canary_spec::kind::planted, "ring_buffer.progress_skips_producers",
          "a consumer's progress wakes later stages but not a producer asleep for room"},
         {canary_spec::kind::planted, "slip.unbounded",

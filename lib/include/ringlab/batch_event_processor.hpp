@@ -10,9 +10,10 @@
 //
 // Stopping. halt() stops before the next batch. drain_to(end) stops once every position
 // before `end` is processed: the disruptor's shutdown drains to the last claimed position,
-// so nothing published is lost and no event is processed twice. Both set the stop position
-// (relaxed: it carries no data; what a stage reads is ordered by the stamps [R1a] and its
-// dependents' counts [S1a], and a parked stage is woken through the wait strategy's W1-W5).
+// so nothing published is lost and no event is processed twice. Both lower the stop position,
+// so a later drain_to never undoes a halt. The stop position is relaxed: it carries no data;
+// what a stage reads is ordered by the stamps [R1a] and its dependents' counts [S1a], and a
+// parked stage is woken through the wait strategy's W1-W5.
 //
 // Slipping (processor_options::slip, off by default): a stage that has taken slip.after
 // events since it last found none, and now finds fewer than slip.distance, first gives its
@@ -70,6 +71,8 @@ public:
                           processor_options options = {})
         : barrier_(barrier), handler_(handler), progress_(progress), options_(options) {
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
+        // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
+        options_.max_batch = std::min<std::uint64_t>(options_.max_batch, barrier_.ring().capacity());
         options_.slip = detail::validated_slip("batch_event_processor", options_.slip,
                                                barrier_.ring().capacity(), options_.max_batch);
     }
@@ -113,9 +116,14 @@ public:
     [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
 
 private:
+    /// Lowers the stop position to `end` (never raises it: a halt stays a halt when the
+    /// disruptor's shutdown drains every stage afterwards).
     void stop_at(std::uint64_t end) {
-        // relaxed: the stop position carries no data (see the header).
-        stop_.store(end, at("batch_event_processor.P1.stop", mo::relaxed));
+        // relaxed, both: the stop position carries no data (see the header).
+        std::uint64_t current = stop_.load(at("batch_event_processor.P1.stop_read", mo::relaxed));
+        while (end < current &&
+               !stop_.compare_exchange_weak(current, end, at("batch_event_processor.P1.stop", mo::relaxed))) {
+        }
         barrier_.ring().consumer_wait().signal();
     }
 

@@ -18,6 +18,8 @@
 // Shutdown (after the producers stopped): every stage drains to the last claimed position
 // and stops, so everything published is processed exactly once; with a timeout, stages
 // still short of it are halted and the report says how many events each did not process.
+// A stage that a handler's exception halted (exception_policy::halt) halts the stages after
+// it as it stops: the report then names the error and what each stage did not process.
 //
 // Consumers can join a running ring (add_consumer: they start at the cursor and see every
 // event published after they joined) and leave it (remove_consumer).
@@ -235,7 +237,33 @@ private:
     template <class Executor>
     void spawn(Executor& executor, stage_base& s) {
         stage_base* target = &s;
-        s.thread = executor.spawn(s.name, [target] { target->run(); });
+        s.thread = executor.spawn(s.name, [this, target] {
+            target->run();
+            if (target->error() && !Sync::canary("disruptor.failed_stage_keeps_successors")) {
+                halt_successors(*target);
+            }
+        });
+    }
+
+    /// A stage halted by a handler's exception never reaches the positions the stages after
+    /// it wait for: they are halted too, so shutdown() returns (with the error and what each
+    /// stage did not process in its report) instead of waiting for ever. Stages are added in
+    /// order and only after stages already added, so one forward pass finds every successor.
+    void halt_successors(const stage_base& failed) {
+        std::vector<bool> downstream(stages_.size(), false);
+        for (stage_id i = 0; i < stages_.size(); ++i) {
+            if (stages_[i].get() == &failed) downstream[i] = true;
+        }
+        for (stage_id i = 0; i < stages_.size(); ++i) {
+            if (downstream[i]) continue;
+            for (const stage_id a : stages_[i]->after) {
+                if (downstream[a]) {
+                    downstream[i] = true;
+                    stages_[i]->halt();
+                    break;
+                }
+            }
+        }
     }
 
     std::vector<stage_base*> all_stages() {
