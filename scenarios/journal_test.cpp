@@ -9,6 +9,7 @@
 //   thread.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -426,6 +427,75 @@ TEST(journal, misuse_and_bad_positions_are_errors) {
         EXPECT_EQ(e.code(), journal_errc::bad_published_position) << e.what();
     }
     std::remove(path.c_str());
+}
+
+// Recovery walks from the published position over committed records. A header there that
+// subscribers would call corrupt stops it with an error: before, it was walked over, and
+// everything published after it lay beyond every subscriber's reach.
+TEST(journal, recovery_refuses_a_header_subscribers_would_call_corrupt) {
+    const std::string path = temp_path("recover_flags");
+    const std::size_t published = 3 * layout::record_length(16);
+    const auto corrupt_at_published = [&](std::uint64_t flags) {
+        {
+            auto w = journal_t::create_file(path, {128, 2});
+            for (std::uint64_t i = 0; i < 3; ++i) w->append(payload_of(i, 16));
+        }
+        const std::uint64_t h = layout::make_header(8, layout::flag_committed | flags, 0);
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(layout::segments_offset(2) + published));
+        f.write(reinterpret_cast<const char*>(&h), sizeof h);
+    };
+    for (const std::uint64_t flags : {std::uint64_t{1} << 39, layout::flag_padding}) {
+        corrupt_at_published(flags);
+        try {
+            (void)journal_t::open_file(path, journal_open::append);
+            ADD_FAILURE() << "recovery walked over a header with flags " << std::hex << flags;
+        } catch (const journal_error& e) {
+            EXPECT_EQ(e.code(), journal_errc::bad_flags) << e.what();
+            EXPECT_EQ(e.position(), published);
+        }
+    }
+    std::remove(path.c_str());
+}
+
+// Nothing in this process publishes to these journals, so nothing wakes a parked waiter:
+// a copy says its publisher is gone, and a read-only file's waiter polls.
+TEST(journal, waits_end_on_journals_this_process_does_not_publish) {
+    journal_t j({4096, 4});
+    j.append(payload_of(0, 16));
+    auto copy = journal_t::from_bytes(j.region_data(), j.region_bytes());
+    auto sub = copy->subscribe_oldest();
+    std::vector<std::byte> buf(copy->max_payload());
+    EXPECT_EQ(sub.poll(buf).status, read_status::record);
+    wait_result w = wait_result::ready;
+    EXPECT_EQ(sub.wait(buf, w).status, read_status::publisher_gone) << "a copy waited for a publisher";
+
+    using blocking_t = journal<blocking_wait>;
+    const std::string path = temp_path("parked_reader");
+    auto publisher = blocking_t::create_file(path, {4096, 4});
+    auto reader = blocking_t::open_file(path, journal_open::read_only);
+    auto tail = reader->subscribe_live();
+    std::thread late([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        publisher->append(payload_of(0, 16));
+    });
+    const read_result r = tail.wait(buf, w);  // parked for ever: no wake crosses the two objects
+    late.join();
+    EXPECT_EQ(w, wait_result::ready);
+    EXPECT_EQ(r.status, read_status::record);
+    std::remove(path.c_str());
+}
+
+TEST(journal, attach_refuses_a_misaligned_region) {
+    journal_t j({4096, 4});
+    std::vector<std::byte> shifted(j.region_bytes() + 8);
+    std::memcpy(shifted.data() + 1, j.region_data(), j.region_bytes());
+    try {
+        (void)journal_t::attach(shifted.data() + 1, j.region_bytes());
+        ADD_FAILURE() << "a misaligned region was attached";
+    } catch (const journal_error& e) {
+        EXPECT_EQ(e.code(), journal_errc::misaligned) << e.what();
+    }
 }
 
 TEST(journal, recreating_a_file_leaves_its_readers_the_old_one) {

@@ -252,6 +252,7 @@ public:
     /// for a process-local journal. A read-only subscriber whose file has no publisher
     /// will see nothing more until one recovers it (open_file(append)).
     [[nodiscard]] bool publisher_alive() const requires(!Sync::is_model) {
+        if (copy_) return false;  // from_bytes: a copy nobody appends to
         if (fd_ < 0 || writable_) return true;
         return detail::journal_publisher_locked(fd_);  // true when it cannot tell
     }
@@ -286,8 +287,12 @@ public:
     }
 
     /// A read-only view of a journal region someone else owns (`base` stays valid and
-    /// 8-byte aligned while the view lives). Validates like open_file.
+    /// 8-byte aligned while the view lives). Validates like open_file. Whether the owner is
+    /// still publishing cannot be told from here: bound subscriber::wait() with a timeout.
     static std::unique_ptr<journal> attach(const void* base, std::size_t bytes) requires(!Sync::is_model) {
+        if (reinterpret_cast<std::uintptr_t>(base) % journal_layout::word_length != 0) {
+            throw journal_error(journal_errc::misaligned, "an attached region must start on an 8-byte boundary");
+        }
         const journal_config g = check_header(base, bytes, bytes);
         std::unique_ptr<journal> j(new journal(g, {}, const_cast<void*>(base), -1, false));
         j->owns_mapping_ = false;
@@ -300,6 +305,7 @@ public:
     static std::unique_ptr<journal> from_bytes(const void* bytes, std::size_t length) {
         const journal_config g = check_header(bytes, length, length);
         std::unique_ptr<journal> j(new journal(g, {}, nullptr, -1, false));
+        j->copy_ = true;
         for (std::size_t i = 0; i < j->words_count_; ++i) {
             u64 v = 0;
             std::memcpy(&v, static_cast<const std::byte*>(bytes) + i * journal_layout::word_length, sizeof v);
@@ -395,8 +401,15 @@ public:
             const u64 h = header(p).load(at("journal.R5.recover_header", mo::relaxed));
             if (journal_layout::header_tag_of(h) != journal_layout::tag_of(s)) break;
             const u64 len = journal_layout::header_length_of(h);
-            if (offset_of(p) + journal_layout::record_length(len) > segment_length_) {
+            const u64 end = offset_of(p) + journal_layout::record_length(len);
+            if (end > segment_length_) {
                 throw journal_error(journal_errc::record_past_segment, "recovery met a bad header", p);
+            }
+            // The checks read_next() makes: a header subscribers would call corrupt stops the
+            // recovery, or everything published after it would be out of their reach.
+            if ((h & journal_layout::flags_mask & ~journal_layout::known_flags) != 0 ||
+                ((h & journal_layout::flag_padding) != 0 && end != segment_length_)) {
+                throw journal_error(journal_errc::bad_flags, "recovery met a header with bad flags", p);
             }
             if ((h & journal_layout::flag_committed) == 0) {
                 // The dead publisher's reservation: make it a committed skip.
@@ -508,6 +521,9 @@ public:
         copy_out(segment_word(index) + offset / journal_layout::word_length, out, bytes);
     }
 
+    /// How long a wait on a journal this process does not publish parks before it polls.
+    static constexpr std::uint64_t read_only_poll_ns = 1'000'000;
+
     class subscriber {
     public:
         /// Copies the next record into `out`, or says why not. Skips padding and aborted
@@ -519,33 +535,50 @@ public:
 
         /// poll() through the journal's wait strategy while it is empty. Returns the first
         /// non-empty result; `wait` says whether it came, or the wait was alerted/timed out.
+        /// A journal this process does not publish (opened read-only, attached, a copy) gets
+        /// no wake-up through its wait strategy: its waits park at most read_only_poll_ns at
+        /// a time and poll again.
         read_result wait(std::span<std::byte> out, wait_result& wait, std::uint64_t timeout_ns = no_timeout) {
             read_result r = poll(out);
             if (r.status != read_status::empty) {
                 wait = wait_result::ready;
                 return r;
             }
-            wait = j_->wait_.wait_until(
-                [&] {
-                    // A poll that walked over its quota of padding/aborted records made
-                    // progress without a record: poll on rather than park.
-                    u64 before = 0;
-                    do {
-                        before = position_;
-                        r = poll(out);
-                    } while (r.status == read_status::empty && position_ != before);
-                    if constexpr (!Sync::is_model) {
-                        // A file whose publisher died: say so instead of waiting for ever
-                        // (one system call per 256 empty polls).
-                        if (r.status == read_status::empty && (++empty_polls_ & 255) == 0 &&
-                            !j_->publisher_alive()) {
-                            r.status = read_status::publisher_gone;
-                        }
+            auto ready = [&] {
+                // A poll that walked over its quota of padding/aborted records made
+                // progress without a record: poll on rather than park.
+                u64 before = 0;
+                do {
+                    before = position_;
+                    r = poll(out);
+                } while (r.status == read_status::empty && position_ != before);
+                if constexpr (!Sync::is_model) {
+                    // A file whose publisher died: say so instead of waiting for ever
+                    // (one system call per 256 empty polls).
+                    if (r.status == read_status::empty && (++empty_polls_ & 255) == 0 &&
+                        !j_->publisher_alive()) {
+                        r.status = read_status::publisher_gone;
                     }
-                    return r.status != read_status::empty;
-                },
-                timeout_ns);
-            return r;
+                }
+                return r.status != read_status::empty;
+            };
+            if (j_->writable_) {
+                wait = j_->wait_.wait_until(ready, timeout_ns);
+                return r;
+            }
+            const std::uint64_t start = Sync::now_ns();
+            for (;;) {
+                const std::uint64_t spent = Sync::now_ns() - start;
+                if (timeout_ns != no_timeout && spent >= timeout_ns) {
+                    wait = ready() ? wait_result::ready : wait_result::timed_out;
+                    return r;
+                }
+                const std::uint64_t slice = timeout_ns == no_timeout
+                                                ? read_only_poll_ns
+                                                : std::min(read_only_poll_ns, timeout_ns - spent);
+                wait = j_->wait_.wait_until(ready, slice);
+                if (wait != wait_result::timed_out) return r;
+            }
         }
 
         [[nodiscard]] u64 position() const noexcept { return position_; }
@@ -1091,6 +1124,7 @@ private:
     int fd_ = -1;
     bool writable_ = true;
     bool owns_mapping_ = false;
+    bool copy_ = false;  // from_bytes: no publisher will ever append
 
     // Publisher's line: private position and record sequence, statistics.
     alignas(false_sharing_bytes) u64 position_ = 0;

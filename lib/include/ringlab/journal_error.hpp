@@ -26,6 +26,7 @@ enum class journal_errc : std::uint8_t {
     not_a_boundary,          // a replay position that is not the start of a record
     not_retained,            // a replay position older than the oldest retained segment
     inconsistent_table,      // the segment table contradicts the published position
+    misaligned,              // an attached region that does not start on an 8-byte boundary
 };
 
 [[nodiscard]] constexpr const char* to_string(journal_errc e) noexcept {
@@ -64,6 +65,8 @@ enum class journal_errc : std::uint8_t {
             return "not_retained";
         case journal_errc::inconsistent_table:
             return "inconsistent_table";
+        case journal_errc::misaligned:
+            return "misaligned";
     }
     return "?";
 }
