@@ -629,6 +629,29 @@ TEST(disruptor, a_stage_halted_by_an_exception_halts_the_stages_after_it_and_shu
                                       report.stages[2].progress);
 }
 
+TEST(disruptor, a_shutdown_timeout_near_the_largest_still_drains) {
+    disruptor<event, single_producer, yielding_wait> d(8);
+    checking_handler a;
+    d.handle_events_with("A", a);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 20);
+    const auto report = d.shutdown(ex, ~std::uint64_t{0} - 1);  // wrapped: halted at once
+    EXPECT_TRUE(report.drained);
+    EXPECT_EQ(a.expected, 20u);
+}
+
+TEST(ring_buffer, refuses_a_joiner_index_it_never_handed_out_and_a_ring_larger_than_memory) {
+    ring_buffer<event> ring(8);
+    EXPECT_THROW(ring.joiners().leave(99), config_error);
+    EXPECT_THROW((void)ring.joiners().at_index(99), config_error);
+    struct huge_event {
+        char bytes[std::size_t{1} << 25];
+    };
+    // 2^40 slots of 32 MiB: the byte count wrapped and the ring was built on a tiny block.
+    EXPECT_THROW((ring_buffer<huge_event>(std::size_t{1} << 40)), config_error);
+}
+
 TEST(disruptor, a_consumer_joins_at_the_cursor_and_leaves_cleanly) {
     disruptor<event, single_producer, yielding_wait> d(64);
     checking_handler first;

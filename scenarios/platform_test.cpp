@@ -5,6 +5,9 @@
 #include <thread>
 
 #include "ringlab/platform.hpp"
+#include "ringlab/mpsc_ring.hpp"
+#include "ringlab/router.hpp"
+#include "ringlab/thread_executor.hpp"
 
 namespace ringlab::scenarios {
 
@@ -20,6 +23,19 @@ TEST(platform, pins_to_an_existing_cpu_and_refuses_one_that_does_not_exist) {
     });
     t.join();
     EXPECT_GE(available_cpus(), 1);
+}
+
+TEST(platform, a_cpu_the_machine_lacks_is_a_config_error_before_any_thread_starts) {
+    const int missing = static_cast<int>(::sysconf(_SC_NPROCESSORS_CONF));
+    EXPECT_NO_THROW(check_cpu("test", 0));
+    EXPECT_NO_THROW(check_cpu("test", -1)) << "-1 means not pinned";
+    EXPECT_THROW(check_cpu("test", missing), config_error);
+    EXPECT_THROW(check_cpu("test", -2), config_error);
+    EXPECT_THROW(thread_executor({0, missing}), config_error);
+    EXPECT_THROW(thread_executor({-1}), config_error) << "an executor's CPU list names CPUs";
+    mpsc_ring<int> source(8);
+    router<mpsc_ring<int>> r(source, {});
+    EXPECT_THROW((void)r.spawn(missing), config_error);
 }
 
 TEST(platform, the_cycle_clock_agrees_with_the_monotonic_clock) {

@@ -61,6 +61,20 @@ TYPED_TEST(wait_contract, a_timeout_ends_a_wait_that_never_becomes_ready) {
     EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3));
 }
 
+TYPED_TEST(wait_contract, a_timeout_near_the_largest_waits_like_none) {
+    TypeParam w;
+    std::atomic<bool> flag{false};
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        flag.store(true, std::memory_order_release);
+        w.signal();
+    });
+    // now + timeout wrapped: the wait timed out at once.
+    EXPECT_EQ(w.wait_until([&] { return flag.load(std::memory_order_acquire); }, ~std::uint64_t{0} - 1),
+              wait_result::ready);
+    publisher.join();
+}
+
 /// The strategies that park: a waiter that parks at once, for the wake tests.
 template <class Wait>
 Wait parks_at_once() {

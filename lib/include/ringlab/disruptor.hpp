@@ -276,7 +276,8 @@ private:
     }
 
     bool wait_drained(std::uint64_t final_position, std::uint64_t timeout_ns) {
-        const std::uint64_t deadline = Sync::now_ns() + timeout_ns;
+        const std::uint64_t now = Sync::now_ns();
+        const std::uint64_t deadline = timeout_ns > ~now ? ~std::uint64_t{0} : now + timeout_ns;
         for (;;) {
             bool drained = true;
             for (stage_base* s : all_stages()) drained = drained && s->progress->get() >= final_position;

@@ -18,6 +18,7 @@
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -162,6 +163,21 @@ struct cycle_clock {
     return count;
 }
 
+/// Throws config_error unless `cpu` names a CPU this machine has (-1, "not pinned", passes):
+/// callers check before they start threads, so a wrong number is an error, not a thread that
+/// silently floats.
+inline void check_cpu(const char* who, int cpu) {
+    if (cpu == -1) return;
+#if defined(__linux__)
+    const long configured = ::sysconf(_SC_NPROCESSORS_CONF);
+    if (cpu >= 0 && cpu < CPU_SETSIZE && cpu < configured) return;
+    throw config_error(std::string(who) + ": CPU " + std::to_string(cpu) + " does not exist (this machine has " +
+                       std::to_string(configured) + ")");
+#else
+    (void)who;
+#endif
+}
+
 /// Pins the calling thread to one CPU. Returns 0 or an errno value (EINVAL for a CPU that
 /// does not exist), so a benchmark can say which pin failed instead of silently floating.
 [[nodiscard]] inline int pin_current_thread(int cpu) noexcept {
@@ -177,6 +193,17 @@ struct cycle_clock {
     (void)cpu;
     return ENOSYS;
 #endif
+}
+
+/// pin_current_thread for a thread that has no caller to throw to: a CPU outside this
+/// process's allowed set (a container's cpuset) is said on stderr, and the thread runs
+/// unpinned.
+inline void pin_or_warn(const char* who, const std::string& thread, int cpu) noexcept {
+    if (cpu < 0) return;
+    if (const int err = pin_current_thread(cpu); err != 0) {
+        std::fprintf(stderr, "ringlab: %s could not pin thread '%s' to CPU %d (errno %d); it runs unpinned\n", who,
+                     thread.c_str(), cpu, err);
+    }
 }
 
 }  // namespace ringlab

@@ -264,10 +264,12 @@ public:
         for (auto& l : lanes_) l->not_empty.alert();
     }
 
-    /// run() on a thread of its own, pinned to `cpu` (-1: not pinned). Native backend only.
+    /// run() on a thread of its own, pinned to `cpu` (-1: not pinned; a CPU this machine does
+    /// not have is a config_error). Native backend only.
     [[nodiscard]] std::thread spawn(int cpu = -1) requires(!Sync::is_model) {
+        check_cpu("router", cpu);
         return std::thread([this, cpu] {
-            if (cpu >= 0) (void)pin_current_thread(cpu);
+            pin_or_warn("router", "router", cpu);
             run();
         });
     }

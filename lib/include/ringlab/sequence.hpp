@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "ringlab/detail/slot_array.hpp"
 #include "ringlab/platform.hpp"
@@ -97,9 +98,10 @@ public:
     }
 
     /// The member's own sequence (its owner sets it as it consumes).
-    [[nodiscard]] sequence<Sync>& at_index(std::size_t index) { return members_[index].seq; }
+    [[nodiscard]] sequence<Sync>& at_index(std::size_t index) { return members_[checked(index)].seq; }
 
     void leave(std::size_t index) {
+        checked(index);
         // release: pairs with the scan's acquire [G1a]: a producer that sees the slot free
         // has seen what the member did before it left.
         members_[index].state.store(free_slot, at("sequence_group.leave", mo::release));
@@ -126,6 +128,14 @@ public:
     }
 
 private:
+    std::size_t checked(std::size_t index) const {
+        if (index >= size_) {
+            throw config_error("sequence_group: member " + std::to_string(index) + " does not exist (the group has " +
+                               std::to_string(size_) + ")");
+        }
+        return index;
+    }
+
     detail::slot_array<member> members_;
     std::size_t size_;
 };

@@ -18,8 +18,14 @@ namespace ringlab {
 
 class thread_executor {
 public:
-    /// `cpus`: CPUs to pin the spawned threads to, in turn; empty: no pinning.
-    explicit thread_executor(std::vector<int> cpus = {}) : cpus_(std::move(cpus)) {}
+    /// `cpus`: CPUs to pin the spawned threads to, in turn; empty: no pinning. A CPU this
+    /// machine does not have is a config_error.
+    explicit thread_executor(std::vector<int> cpus = {}) : cpus_(std::move(cpus)) {
+        for (const int cpu : cpus_) {
+            if (cpu < 0) throw config_error("thread_executor: CPU " + std::to_string(cpu) + " is not a CPU");
+            check_cpu("thread_executor", cpu);
+        }
+    }
     thread_executor(const thread_executor&) = delete;
     thread_executor& operator=(const thread_executor&) = delete;
     ~thread_executor() {
@@ -31,7 +37,7 @@ public:
     std::size_t spawn(std::string name, std::function<void()> body) {
         const int cpu = cpus_.empty() ? -1 : cpus_[threads_.size() % cpus_.size()];
         threads_.emplace_back([cpu, name = std::move(name), body = std::move(body)] {
-            if (cpu >= 0) (void)pin_current_thread(cpu);
+            pin_or_warn("thread_executor", name, cpu);
 #if defined(__linux__)
             pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 #endif

@@ -106,7 +106,8 @@ public:
     [[nodiscard]] std::uint64_t remaining_ns() {
         if (!bounded()) return no_timeout;
         const std::uint64_t now = Sync::now_ns();
-        if (end_ns_ == 0) end_ns_ = now + timeout_ns_;
+        // Saturating: a timeout near 2^64 ns is as good as none, never one that ended already.
+        if (end_ns_ == 0) end_ns_ = timeout_ns_ > ~now ? ~std::uint64_t{0} : now + timeout_ns_;
         return now >= end_ns_ ? 0 : end_ns_ - now;
     }
 
@@ -279,7 +280,7 @@ public:
             }
             // One clock read per yield: the yield is a system call, the read is not.
             const std::uint64_t now = Sync::now_ns();
-            if (yield_end_ns == 0) yield_end_ns = now + cfg_.yield_ns;
+            if (yield_end_ns == 0) yield_end_ns = cfg_.yield_ns > ~now ? ~std::uint64_t{0} : now + cfg_.yield_ns;
             if (limit.passed()) return wait_result::timed_out;
             if (now < yield_end_ns) {
                 Sync::yield();

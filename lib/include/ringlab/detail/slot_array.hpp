@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <new>
+#include <string>
 
 #include "ringlab/platform.hpp"
 
@@ -13,6 +14,10 @@ template <class Slot>
 class slot_array {
 public:
     explicit slot_array(std::size_t count) : count_(count) {
+        if (count > (~std::size_t{0} - 2 * pad_bytes) / sizeof(Slot)) {
+            throw config_error("slot_array: " + std::to_string(count) + " slots of " + std::to_string(sizeof(Slot)) +
+                               " bytes do not fit in memory");
+        }
         const std::size_t bytes = pad_bytes + count * sizeof(Slot) + pad_bytes;
         raw_ = static_cast<std::byte*>(::operator new(bytes, std::align_val_t{false_sharing_bytes}));
         slots_ = reinterpret_cast<Slot*>(raw_ + pad_bytes);
