@@ -23,14 +23,20 @@ TYPED_TEST(wait_contract, returns_ready_at_once_when_ready) {
     EXPECT_EQ(w.wait_until([] { return true; }), wait_result::ready);
 }
 
-TYPED_TEST(wait_contract, wakes_when_another_thread_makes_it_ready) {
-    TypeParam w;
-    std::atomic<bool> flag{false};
-    std::thread publisher([&] {
+/// A thread that, 5 ms from now, raises `flag` and signals `w`.
+template <class Wait>
+std::thread publish_later(Wait& w, std::atomic<bool>& flag) {
+    return std::thread([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         flag.store(true, std::memory_order_release);
         w.signal();
     });
+}
+
+TYPED_TEST(wait_contract, wakes_when_another_thread_makes_it_ready) {
+    TypeParam w;
+    std::atomic<bool> flag{false};
+    std::thread publisher = publish_later(w, flag);
     wait_result r = wait_result::timed_out;
     while (r == wait_result::timed_out) {  // timeout_blocking_wait may time out first
         r = w.wait_until([&] { return flag.load(std::memory_order_acquire); });
@@ -64,11 +70,7 @@ TYPED_TEST(wait_contract, a_timeout_ends_a_wait_that_never_becomes_ready) {
 TYPED_TEST(wait_contract, a_timeout_near_the_largest_waits_like_none) {
     TypeParam w;
     std::atomic<bool> flag{false};
-    std::thread publisher([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        flag.store(true, std::memory_order_release);
-        w.signal();
-    });
+    std::thread publisher = publish_later(w, flag);
     // now + timeout wrapped: the wait timed out at once.
     EXPECT_EQ(w.wait_until([&] { return flag.load(std::memory_order_acquire); }, ~std::uint64_t{0} - 1),
               wait_result::ready);

@@ -380,6 +380,9 @@ public:
 
     template <class Ready>
     wait_result wait_until(Ready&& ready) {
+        // Planted bug: the configured default is lost, and a wait on a never-ready condition
+        // hangs.
+        if (Sync::canary("timeout_blocking_wait.forgets_its_timeout")) return inner_.wait_until(ready);
         return inner_.wait_until(ready, timeout_ns_);
     }
     /// An explicit timeout wins; no_timeout means "the configured default".
