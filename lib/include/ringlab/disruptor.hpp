@@ -276,13 +276,12 @@ private:
     }
 
     bool wait_drained(std::uint64_t final_position, std::uint64_t timeout_ns) {
-        const std::uint64_t now = Sync::now_ns();
-        const std::uint64_t deadline = timeout_ns > ~now ? ~std::uint64_t{0} : now + timeout_ns;
+        detail::deadline<Sync> limit(timeout_ns);
         for (;;) {
             bool drained = true;
             for (stage_base* s : all_stages()) drained = drained && s->progress->get() >= final_position;
             if (drained) return true;
-            if (Sync::now_ns() >= deadline) return false;
+            if (limit.passed()) return false;
             Sync::sleep_ns(10'000);
         }
     }

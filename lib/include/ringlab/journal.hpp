@@ -405,10 +405,9 @@ public:
             if (end > segment_length_) {
                 throw journal_error(journal_errc::record_past_segment, "recovery met a bad header", p);
             }
-            // The checks read_next() makes: a header subscribers would call corrupt stops the
-            // recovery, or everything published after it would be out of their reach.
-            if ((h & journal_layout::flags_mask & ~journal_layout::known_flags) != 0 ||
-                ((h & journal_layout::flag_padding) != 0 && end != segment_length_)) {
+            // A header subscribers would call corrupt (read_next) stops the recovery, or
+            // everything published after it would be out of their reach.
+            if (bad_flags(h, end)) {
                 throw journal_error(journal_errc::bad_flags, "recovery met a header with bad flags", p);
             }
             if ((h & journal_layout::flag_committed) == 0) {
@@ -566,17 +565,14 @@ public:
                 wait = j_->wait_.wait_until(ready, timeout_ns);
                 return r;
             }
-            const std::uint64_t start = Sync::now_ns();
+            detail::deadline<Sync> limit(timeout_ns);
             for (;;) {
-                const std::uint64_t spent = Sync::now_ns() - start;
-                if (timeout_ns != no_timeout && spent >= timeout_ns) {
+                const std::uint64_t left = limit.remaining_ns();  // no_timeout when unbounded
+                if (left == 0) {
                     wait = ready() ? wait_result::ready : wait_result::timed_out;
                     return r;
                 }
-                const std::uint64_t slice = timeout_ns == no_timeout
-                                                ? read_only_poll_ns
-                                                : std::min(read_only_poll_ns, timeout_ns - spent);
-                wait = j_->wait_.wait_until(ready, slice);
+                wait = j_->wait_.wait_until(ready, std::min(read_only_poll_ns, left));
                 if (wait != wait_result::timed_out) return r;
             }
         }
@@ -603,6 +599,12 @@ private:
     static constexpr u64 lap_writing(u64 segment) noexcept { return 2 * segment + 1; }
     static constexpr u64 lap_ready(u64 segment) noexcept { return 2 * segment + 2; }
     static constexpr unsigned max_skips = 64;  // padding/aborted records one poll walks over
+
+    /// Unknown flag bits, or padding that does not end its segment (a header ending at `end`).
+    [[nodiscard]] bool bad_flags(u64 h, u64 end) const noexcept {
+        return (h & journal_layout::flags_mask & ~journal_layout::known_flags) != 0 ||
+               ((h & journal_layout::flag_padding) != 0 && end != segment_length_);
+    }
 
     journal(const journal_config& g, typename wait_type::config wait_cfg, void* mapped, int fd, bool writable)
         : segment_length_(g.segment_length),
@@ -1064,14 +1066,9 @@ private:
                 r.length = static_cast<std::uint32_t>(len);
                 return r;
             }
-            journal_errc bad = journal_errc::bad_flags;
-            bool broken = (h & journal_layout::flags_mask & ~journal_layout::known_flags) != 0;
-            if (end > segment_length_) {
-                broken = true;
-                bad = journal_errc::record_past_segment;
-            } else if ((h & journal_layout::flag_padding) != 0 && end != segment_length_) {
-                broken = true;
-            }
+            const bool past = end > segment_length_;
+            const bool broken = past || bad_flags(h, end);
+            const journal_errc bad = past ? journal_errc::record_past_segment : journal_errc::bad_flags;
             if (broken || (h & (journal_layout::flag_padding | journal_layout::flag_aborted)) != 0) {
                 // mo-justified: guards against payload of a newer lap that mimics a committed
                 // header of this lap (the DST workload writes such payloads and its

@@ -94,6 +94,12 @@ private:
     typename Sync::template atomic<std::uint32_t> flag_{0};
 };
 
+/// a + b, or the largest value when that wraps: a timeout near 2^64 ns is as good as none,
+/// never one that ended already.
+[[nodiscard]] constexpr std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+    return b > ~a ? ~std::uint64_t{0} : a + b;
+}
+
 /// A deadline computed lazily: a wait that finds ready() true at once reads no clock.
 template <class Sync>
 class deadline {
@@ -106,8 +112,7 @@ public:
     [[nodiscard]] std::uint64_t remaining_ns() {
         if (!bounded()) return no_timeout;
         const std::uint64_t now = Sync::now_ns();
-        // Saturating: a timeout near 2^64 ns is as good as none, never one that ended already.
-        if (end_ns_ == 0) end_ns_ = timeout_ns_ > ~now ? ~std::uint64_t{0} : now + timeout_ns_;
+        if (end_ns_ == 0) end_ns_ = saturating_add(now, timeout_ns_);
         return now >= end_ns_ ? 0 : end_ns_ - now;
     }
 
@@ -280,7 +285,7 @@ public:
             }
             // One clock read per yield: the yield is a system call, the read is not.
             const std::uint64_t now = Sync::now_ns();
-            if (yield_end_ns == 0) yield_end_ns = cfg_.yield_ns > ~now ? ~std::uint64_t{0} : now + cfg_.yield_ns;
+            if (yield_end_ns == 0) yield_end_ns = detail::saturating_add(now, cfg_.yield_ns);
             if (limit.passed()) return wait_result::timed_out;
             if (now < yield_end_ns) {
                 Sync::yield();
