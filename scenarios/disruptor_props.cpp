@@ -7,8 +7,9 @@
 //                producer wrote (so no producer lapped it), no stage ever handles a position
 //                its upstream has not finished, and shutdown loses nothing
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
-// Canaries (each must make dag_dst fail): a barrier that ignores its dependents, a
-// single-producer wrap check that is off by one, and a slip without its bound.
+// Canaries (each must make dag_dst fail on the check its bug breaks, support/canary.hpp): a
+// barrier that ignores its dependents, a single-producer wrap check that is off by one, and
+// a slip without its bound.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "ringlab/ringlab.hpp"
+#include "support/canary.hpp"
 #include "support/concurrent.hpp"
 #include "support/gen_slip.hpp"
 #if RINGLAB_WITH_DST
@@ -171,40 +173,42 @@ outcome dag_dst(const dag_params& p, std::uint64_t seed) {
 RC_GTEST_PROP(disruptor_props, dag, ()) {
     const dag_params p = gen_dag(3000);
     const outcome o = p.producers == 1 ? dag_on_threads<single_producer>(p) : dag_on_threads<multi_producer>(p);
-    RC_LOG() << o.message;
-    RC_ASSERT(o.ok);
+    require(o);
 }
 
 #if RINGLAB_WITH_DST
 RC_GTEST_PROP(disruptor_props, dag_dst, ()) {
     const dag_params p = gen_dag(40);
     const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-    RC_LOG() << o.message;
-    RC_ASSERT(o.ok);
+    require(o);
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_barrier_that_ignores_its_dependents) {
     const canary_scope bug("sequence_barrier.ignores_dependents");
-    EXPECT_FALSE(rc::check("dag_dst with sequence_barrier.ignores_dependents", [] {
-        const dag_params p = gen_dag(40);
-        const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-        RC_ASSERT(o.ok);
-    })) << "a stage ran ahead of its upstream and no property noticed";
+    const catch_report report = caught("dag_dst with sequence_barrier.ignores_dependents",
+                                       {"passed a stage it comes after", "write by 'producer'"}, [] {
+                                           const dag_params p = gen_dag(40);
+                                           const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+                                           require(o);
+                                       });
+    EXPECT_TRUE(report) << "a stage ran ahead of its upstream and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_producer_that_laps) {
     const canary_scope bug("single_producer_sequencer.wrap_check_off_by_one");
-    EXPECT_FALSE(rc::check("dag_dst with single_producer_sequencer.wrap_check_off_by_one", [] {
-        dag_params p = gen_dag(40);
-        p.producers = 1;
-        const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-        RC_ASSERT(o.ok);
-    })) << "the producer lapped a consumer and no property noticed";
+    const catch_report report = caught("dag_dst with single_producer_sequencer.wrap_check_off_by_one",
+                                       "DST correctness: data race", [] {
+                                           dag_params p = gen_dag(40);
+                                           p.producers = 1;
+                                           const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+                                           require(o);
+                                       });
+    EXPECT_TRUE(report) << "the producer lapped a consumer and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
     const canary_scope bug("slip.unbounded");
-    EXPECT_FALSE(rc::check("dag_dst with slip.unbounded", [] {
+    const catch_report report = caught("dag_dst with slip.unbounded", "DST liveness", [] {
         // Slipping stages, drawn directly (a precondition would discard most cases).
         dag_params p = gen_dag(40);
         p.capacity = std::max<std::size_t>(p.capacity, 4);
@@ -212,8 +216,9 @@ TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
         p.events = std::max<std::uint64_t>(p.events, 1);
         p.slip = gen_slip(std::min<std::uint64_t>(p.capacity, p.max_batch));
         const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-        RC_ASSERT(o.ok);
-    })) << "a stage slipped for ever and no property noticed";
+        require(o);
+    });
+    EXPECT_TRUE(report) << "a stage slipped for ever and no property noticed: " << report;
 }
 #endif
 

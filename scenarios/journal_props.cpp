@@ -15,7 +15,7 @@
 //                   their segment, lengths never exceed the largest payload, sequences and
 //                   positions only grow, a bounded number of polls reaches empty or corrupt)
 // Each property runs on the native backend, and again under sync::sim with a planted bug
-// that it must catch (the canary tests at the end).
+// that it must catch on the check the bug breaks (the canary tests at the end).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -26,6 +26,7 @@
 
 #include "ringlab/journal.hpp"
 #include "ringlab/sync/sim.hpp"
+#include "support/canary.hpp"
 #include "support/concurrent.hpp"
 
 namespace ringlab::scenarios {
@@ -335,23 +336,24 @@ RC_GTEST_PROP(journal_props, fuzzed_files, ()) {
 
 TEST(journal_canaries, the_accounting_property_catches_undercounted_overruns) {
     const canary_scope bug("journal.overrun_undercounts");
-    EXPECT_FALSE(rc::check("reads_are_appends_minus_overruns with journal.overrun_undercounts", [] {
-        reads_are_appends_minus_overruns<sync::sim>();
-    })) << "the property did not notice an overrun that hid a lost record";
+    const catch_report report =
+        caught("reads_are_appends_minus_overruns with journal.overrun_undercounts", "r.lost_records",
+               [] { reads_are_appends_minus_overruns<sync::sim>(); });
+    EXPECT_TRUE(report) << "the property did not notice an overrun that hid a lost record: " << report;
 }
 
 TEST(journal_canaries, the_replay_property_catches_skips_that_take_sequences) {
     const canary_scope bug("journal.locate_counts_skips");
-    EXPECT_FALSE(rc::check("replay_is_suffix with journal.locate_counts_skips", [] {
-        replay_is_suffix<sync::sim>();
-    })) << "the property did not notice replay numbering records wrongly";
+    const catch_report report = caught("replay_is_suffix with journal.locate_counts_skips",
+                                       "sub.next_record() == k", [] { replay_is_suffix<sync::sim>(); });
+    EXPECT_TRUE(report) << "the property did not notice replay numbering records wrongly: " << report;
 }
 
 TEST(journal_canaries, the_fuzz_catches_a_length_reported_before_its_bounds_check) {
     const canary_scope bug("journal.length_before_bounds");
-    EXPECT_FALSE(rc::check("fuzzed_regions with journal.length_before_bounds", [] {
-        fuzzed_regions<sync::sim>();
-    })) << "the fuzz did not notice a corrupt length handed to the caller";
+    const catch_report report = caught("fuzzed_regions with journal.length_before_bounds",
+                                       "r.length <= j.max_payload()", [] { fuzzed_regions<sync::sim>(); });
+    EXPECT_TRUE(report) << "the fuzz did not notice a corrupt length handed to the caller: " << report;
 }
 
 TEST(journal_canaries, the_sim_backend_passes_without_canaries) {

@@ -16,9 +16,10 @@
 //   order         each consumer sees its events in routed order
 //   virtual time  under DST, batch_time_us ends a step early and a detach waits for
 //                 detach_after_ns, both in virtual time
-// Canaries (each must make a property fail): a drop nobody counts and one delivery over the
-// credit (rounds, sim backend outside a run), a park that gives up, losing an event, and the
-// weakened lane publication [K1] (stream_dst), an early detach (virtual time).
+// Canaries (each must make a property fail on the check its bug breaks): a drop nobody
+// counts and one delivery over the credit (rounds, sim backend outside a run; the rounds pass
+// there with no canary on), a park that gives up, losing an event, and the weakened lane
+// publication [K1] (stream_dst), an early detach (virtual time).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -31,6 +32,7 @@
 
 #include "ringlab/router.hpp"
 #include "ringlab/spsc_ring.hpp"
+#include "support/canary.hpp"
 #include "support/concurrent.hpp"
 
 namespace ringlab::scenarios {
@@ -279,23 +281,20 @@ outcome stream(const plan& p, std::uint64_t seed) {
 RC_GTEST_PROP(router_props, rounds, ()) {
     const plan p = gen_plan(120, true);
     const std::string broken = rounds<sync::native>(p);
-    RC_LOG() << broken;
-    RC_ASSERT(broken.empty());
+    require_empty(broken);
 }
 
 RC_GTEST_PROP(router_props, stream, ()) {
     const plan p = gen_plan(1000, true);
     const outcome o = stream<sync::native>(p, 0);
-    RC_LOG() << o.message;
-    RC_ASSERT(o.ok);
+    require(o);
 }
 
 #if RINGLAB_WITH_DST
 RC_GTEST_PROP(router_props, stream_dst, ()) {
     const plan p = gen_plan(30, true);
     const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
-    RC_LOG() << o.message;
-    RC_ASSERT(o.ok);
+    require(o);
 }
 #endif
 
@@ -361,37 +360,47 @@ TEST(router_virtual_time, detach_waits_for_the_threshold_in_virtual_time) {
 // use the policies that never wait (drop, and detach at the first exhaustion).
 TEST(router_canaries, the_rounds_catch_a_drop_nobody_counts) {
     const canary_scope bug("router.drop_uncounted");
-    EXPECT_FALSE(rc::check("rounds with router.drop_uncounted", [] {
-        const std::string broken = rounds<sync::sim>(gen_plan(60, false));
-        RC_ASSERT(broken.empty());
-    })) << "the accounting did not notice drops missing from the counters";
+    const catch_report report = caught("rounds with router.drop_uncounted",
+                                       {"!= delivered + dropped", "+ dropped 0 + missed 0 != routed"}, [] {
+                                           const std::string broken = rounds<sync::sim>(gen_plan(60, false));
+                                           require_empty(broken);
+                                       });
+    EXPECT_TRUE(report) << "the accounting did not notice drops missing from the counters: " << report;
 }
 
 TEST(router_canaries, the_rounds_catch_a_delivery_over_the_credit) {
     const canary_scope bug("router.credit_off_by_one");
-    EXPECT_FALSE(rc::check("rounds with router.credit_off_by_one", [] {
+    const catch_report report = caught("rounds with router.credit_off_by_one", "over credit", [] {
         const std::string broken = rounds<sync::sim>(gen_plan(60, false));
-        RC_ASSERT(broken.empty());
-    })) << "nothing noticed a backlog above the credit";
+        require_empty(broken);
+    });
+    EXPECT_TRUE(report) << "nothing noticed a backlog above the credit: " << report;
 }
 
 TEST(router_canaries, the_rounds_catch_a_broadcast_batch_over_the_credit) {
     const canary_scope bug("router.batch_credit_for_one");
-    EXPECT_FALSE(rc::check("rounds with router.batch_credit_for_one", [] {
+    const catch_report report = caught("rounds with router.batch_credit_for_one", "over credit", [] {
         const std::string broken = rounds<sync::sim>(gen_plan(60, false));
-        RC_ASSERT(broken.empty());
-    })) << "nothing noticed a broadcast batch sent on the credit for one event";
+        require_empty(broken);
+    });
+    EXPECT_TRUE(report) << "nothing noticed a broadcast batch sent on the credit for one event: " << report;
+}
+
+// The control: the same rounds on the sim backend, with no canary on.
+TEST(router_canaries, the_sim_backend_passes_without_canaries) {
+    EXPECT_TRUE(rc::check("rounds under sim", [] { require_empty(rounds<sync::sim>(gen_plan(60, false))); }));
 }
 
 #if RINGLAB_WITH_DST
 TEST(router_canaries, the_dst_stream_catches_a_park_that_gives_up) {
     const canary_scope bug("router.park_gives_up");
-    EXPECT_FALSE(rc::check("stream_dst with router.park_gives_up", [] {
+    const catch_report report = caught("stream_dst with router.park_gives_up", "!= routed", [] {
         plan p = gen_plan(30, true);
         RC_PRE(p.policy == credit_policy::park);
         const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
-        RC_ASSERT(o.ok);
-    })) << "park lost events and nothing noticed";
+        require(o);
+    });
+    EXPECT_TRUE(report) << "park lost events and nothing noticed: " << report;
 }
 
 TEST(router_canaries, virtual_time_catches_a_detach_without_threshold) {
@@ -404,12 +413,14 @@ TEST(router_canaries, virtual_time_catches_a_detach_without_threshold) {
 
 TEST(router_canaries, the_dst_stream_catches_a_weakened_lane_publication) {
     const canary_scope bug(nullptr, "router.K1.deliver");
-    EXPECT_FALSE(rc::check("stream_dst with router.K1.deliver weakened", [] {
-        const plan p = gen_plan(30, true);
-        RC_PRE(p.items > 0);
-        const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
-        RC_ASSERT(o.ok);
-    })) << "the DST stream did not notice a relaxed lane publication";
+    const catch_report report =
+        caught("stream_dst with router.K1.deliver weakened", "DST correctness: data race", [] {
+            const plan p = gen_plan(30, true);
+            RC_PRE(p.items > 0);
+            const outcome o = stream<sync::sim>(p, *rc::gen::arbitrary<std::uint64_t>());
+            require(o);
+        });
+    EXPECT_TRUE(report) << "the DST stream did not notice a relaxed lane publication: " << report;
 }
 #endif
 
