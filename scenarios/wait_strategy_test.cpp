@@ -111,6 +111,44 @@ TYPED_TEST(parking_wait, a_parked_waiter_announces_itself_and_is_woken) {
     EXPECT_EQ(w.parked_waiters(), 0u);
 }
 
+/// A parking strategy that parks after `yield_ns` of yielding (no spin).
+template <class Wait>
+Wait parks_after(std::uint64_t yield_ns) {
+    if constexpr (std::is_same_v<Wait, blocking_wait<>>) {
+        return Wait({0, yield_ns});
+    } else {
+        return Wait({{0, yield_ns}, 60'000'000'000});
+    }
+}
+
+// A waiter woken while its condition is still false leaves the parked count and yields for
+// its window again before it parks again, so the signals meanwhile make no wake call. (A
+// waiter that went straight back to sleep would stay counted, and every signal would wake
+// it: with several publishers and one lagging claim, a wake per event.)
+TYPED_TEST(parking_wait, a_waiter_woken_too_early_yields_again_before_it_parks_again) {
+    constexpr std::uint64_t window_ns = 2'000'000'000;  // long enough for the signals below
+    TypeParam w = parks_after<TypeParam>(window_ns);
+    std::atomic<bool> flag{false};
+    std::thread waiter([&] { EXPECT_EQ(w.wait_until([&] { return flag.load(); }), wait_result::ready); });
+    while (w.parked_waiters() == 0) std::this_thread::yield();
+    // Signals with the condition still false until the waiter leaves the count. The first
+    // may come before it sleeps (it then sleeps on the new epoch); a later one wakes it.
+    // A hang guard, not a timing check: a woken waiter leaves the count within microseconds.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (w.parked_waiters() != 0 && std::chrono::steady_clock::now() < give_up) {
+        w.signal();
+        std::this_thread::yield();
+    }
+    EXPECT_EQ(w.parked_waiters(), 0u) << "a waiter woken with its condition false went back to sleep";
+    EXPECT_GE(w.wakes(), 1u);
+    const std::uint64_t wakes = w.wakes();
+    for (int i = 0; i < 1000; ++i) w.signal();
+    EXPECT_EQ(w.wakes(), wakes) << "signals woke a waiter that was yielding, not parked";
+    flag.store(true);
+    w.signal();
+    waiter.join();
+}
+
 TEST(timeout_blocking_wait, uses_its_default_timeout_and_rejects_an_infinite_one) {
     timeout_blocking_wait<> w({{0, 0}, 2'000'000});
     EXPECT_EQ(w.wait_until([] { return false; }), wait_result::timed_out);

@@ -1,6 +1,7 @@
 // dst/workloads/wait_strategy.cpp: waiters, a signaller and an alerter on one strategy.
 //
-// A signaller publishes rounds 1..R of a counter (release store, then signal()); 1-3
+// A signaller publishes rounds 1..R of a counter (release store, then signal()), each after
+// 0-3 early signals that wake parked waiters while the round is still missing; 1-3
 // waiters each wait for every round in turn with wait_until(counter >= round). Every
 // waiter must see every round (a lost wake-up leaves one parked for ever: a deadlock,
 // which the scheduler reports as a liveness failure). With `alert`, an alerter writes a
@@ -25,11 +26,14 @@ void exercise(run_context& ctx) {
     const std::uint64_t waiters = ctx.knob("waiters", 1, 3);
     const std::uint64_t rounds = ctx.knob("rounds", 1, 10);
     const std::uint64_t gap = ctx.knob("signal_gap_steps", 0, 30);  // lets waiters reach the park
+    // Signals before a round is published: they wake parked waiters whose condition is still
+    // false, which must leave the parked count, wait again, and still see the round.
+    const std::uint64_t early = ctx.knob("early_signals", 0, 3);
     const bool alert = ctx.knob_flag("alert", 1, 3);
     const std::uint64_t alert_after = ctx.knob("alert_after_round", 0, rounds);
     const std::uint64_t timeout_ns =
         ctx.knob_flag("timed_waits", 1, 3) ? ctx.knob("timeout_ns", 50, 3000) : no_timeout;
-    ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * gap);
+    ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * (gap + early * (waiters + 2)));
     Wait<sim> wait(sim_wait_config<Wait>(ctx));
     sim::atomic<std::uint64_t> published(0);
     sim::cell<std::uint64_t> reason;
@@ -64,6 +68,10 @@ void exercise(run_context& ctx) {
     ctx.spawn("signaller", [&] {
         for (std::uint64_t round = 1; round <= rounds; ++round) {
             for (std::uint64_t i = 0; i < gap; ++i) sim::pause();
+            for (std::uint64_t i = 0; i < early; ++i) {
+                wait.signal();
+                sim::pause();
+            }
             published.store(round, at("test.wait.publish", mo::release));
             wait.signal();
             if (alert && round == alert_after) return;

@@ -17,7 +17,11 @@
 //                       from sleep_ns_min up to sleep_ns_max.
 //   blocking_wait       spins, yields for yield_ns, then parks on a futex. A publisher pays
 //                       a compiler barrier and one load per signal, and a system call only
-//                       when a waiter announced itself with a read-modify-write ([W1]).
+//                       when a waiter announced itself with a read-modify-write ([W1]). A
+//                       waiter woken with its condition still false leaves the parked count
+//                       and spins and yields again before it parks again, so signals that
+//                       come faster than it can use them (progress that is not yet enough,
+//                       others' claims) do not each pay a wake.
 //   timeout_blocking_wait
 //                       blocking_wait whose waits return timed_out after a default timeout.
 //
@@ -54,6 +58,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <optional>
 
 #include "ringlab/platform.hpp"
 #include "ringlab/sync/native.hpp"
@@ -291,7 +296,12 @@ public:
                 Sync::yield();
                 continue;
             }
-            return park(ready, limit);
+            if (const std::optional<wait_result> r = park(ready, limit)) return *r;
+            // Woken with the condition still false (another waiter's wake, or progress that
+            // is not yet enough): spin and yield again before parking again. Out of the
+            // parked count meanwhile, the signals it would sleep through cost no wake.
+            i = 0;
+            yield_end_ns = 0;
         }
     }
 
@@ -319,12 +329,15 @@ public:
     [[nodiscard]] std::uint64_t wakes() const noexcept { return wakes_.get(); }
 
 private:
+    /// Parks until the condition holds, an alert, the deadline, or a wake: nothing after a
+    /// wake (or a spurious return) that left the condition false. Out of line: it makes
+    /// system calls, and the polls before it stay small in the caller.
     template <class Ready>
-    wait_result park(Ready& ready, detail::deadline<Sync>& limit) {
+    [[gnu::noinline]] std::optional<wait_result> park(Ready& ready, detail::deadline<Sync>& limit) {
         // relaxed: [W2] orders this announcement before the re-check below.
         waiters_.fetch_add(1, at("blocking_wait.W1.announce", mo::relaxed));
         Sync::asymmetric_fence_heavy(at("blocking_wait.W2.announce_fence", mo::seq_cst));
-        wait_result result = wait_result::ready;
+        std::optional<wait_result> result = wait_result::ready;
         for (;;) {
             const std::int32_t epoch = epoch_.load(at("blocking_wait.W5a.epoch", mo::acquire));
             if (ready()) break;
@@ -346,7 +359,10 @@ private:
                 (void)Sync::futex_wait(epoch_, late, remaining);
                 continue;
             }
-            (void)Sync::futex_wait(epoch_, epoch, remaining);
+            if (Sync::futex_wait(epoch_, epoch, remaining) != sync::futex_status::timed_out) {
+                result.reset();
+                break;
+            }
         }
         // relaxed: leaving needs no ordering; a stale count costs one spurious wake.
         waiters_.fetch_sub(1, at("blocking_wait.leave", mo::relaxed));
