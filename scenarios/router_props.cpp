@@ -358,37 +358,31 @@ TEST(router_virtual_time, detach_waits_for_the_threshold_in_virtual_time) {
 
 // The sim backend outside a DST run: canaries can be switched on, clocks read 0, so these
 // use the policies that never wait (drop, and detach at the first exhaustion).
+void sim_rounds() { require_empty(rounds<sync::sim>(gen_plan(60, false))); }
+
 TEST(router_canaries, the_rounds_catch_a_drop_nobody_counts) {
     const canary_scope bug("router.drop_uncounted");
-    const catch_report report = caught("rounds with router.drop_uncounted",
-                                       {"!= delivered + dropped", "+ dropped 0 + missed 0 != routed"}, [] {
-                                           const std::string broken = rounds<sync::sim>(gen_plan(60, false));
-                                           require_empty(broken);
-                                       });
+    const catch_report report =
+        caught("rounds with router.drop_uncounted",
+               {"!= delivered + dropped", "+ dropped 0 + missed 0 != routed"}, sim_rounds);
     EXPECT_TRUE(report) << "the accounting did not notice drops missing from the counters: " << report;
 }
 
 TEST(router_canaries, the_rounds_catch_a_delivery_over_the_credit) {
     const canary_scope bug("router.credit_off_by_one");
-    const catch_report report = caught("rounds with router.credit_off_by_one", "over credit", [] {
-        const std::string broken = rounds<sync::sim>(gen_plan(60, false));
-        require_empty(broken);
-    });
+    const catch_report report = caught("rounds with router.credit_off_by_one", "over credit", sim_rounds);
     EXPECT_TRUE(report) << "nothing noticed a backlog above the credit: " << report;
 }
 
 TEST(router_canaries, the_rounds_catch_a_broadcast_batch_over_the_credit) {
     const canary_scope bug("router.batch_credit_for_one");
-    const catch_report report = caught("rounds with router.batch_credit_for_one", "over credit", [] {
-        const std::string broken = rounds<sync::sim>(gen_plan(60, false));
-        require_empty(broken);
-    });
+    const catch_report report = caught("rounds with router.batch_credit_for_one", "over credit", sim_rounds);
     EXPECT_TRUE(report) << "nothing noticed a broadcast batch sent on the credit for one event: " << report;
 }
 
 // The control: the same rounds on the sim backend, with no canary on.
 TEST(router_canaries, the_sim_backend_passes_without_canaries) {
-    EXPECT_TRUE(rc::check("rounds under sim", [] { require_empty(rounds<sync::sim>(gen_plan(60, false))); }));
+    EXPECT_TRUE(rc::check("rounds under sim", sim_rounds));
 }
 
 #if RINGLAB_WITH_DST

@@ -77,13 +77,14 @@ TYPED_TEST(wait_contract, a_timeout_near_the_largest_waits_like_none) {
     publisher.join();
 }
 
-/// The strategies that park: a waiter that parks at once, for the wake tests.
+/// The strategies that park: a waiter that parks after `yield_ns` of yielding (no spin); 0
+/// parks at once, for the wake tests.
 template <class Wait>
-Wait parks_at_once() {
+Wait parks_after(std::uint64_t yield_ns) {
     if constexpr (std::is_same_v<Wait, blocking_wait<>>) {
-        return Wait({0, 0});
+        return Wait({0, yield_ns});
     } else {
-        return Wait({{0, 0}, 60'000'000'000});
+        return Wait({{0, yield_ns}, 60'000'000'000});
     }
 }
 
@@ -100,7 +101,7 @@ TYPED_TEST(parking_wait, a_publisher_makes_no_wake_call_while_nobody_sleeps) {
 }
 
 TYPED_TEST(parking_wait, a_parked_waiter_announces_itself_and_is_woken) {
-    TypeParam w = parks_at_once<TypeParam>();
+    TypeParam w = parks_after<TypeParam>(0);
     std::atomic<bool> flag{false};
     std::thread waiter([&] { EXPECT_EQ(w.wait_until([&] { return flag.load(); }), wait_result::ready); });
     while (w.parked_waiters() == 0) std::this_thread::yield();
@@ -109,16 +110,6 @@ TYPED_TEST(parking_wait, a_parked_waiter_announces_itself_and_is_woken) {
     waiter.join();
     EXPECT_GE(w.wakes(), 1u);
     EXPECT_EQ(w.parked_waiters(), 0u);
-}
-
-/// A parking strategy that parks after `yield_ns` of yielding (no spin).
-template <class Wait>
-Wait parks_after(std::uint64_t yield_ns) {
-    if constexpr (std::is_same_v<Wait, blocking_wait<>>) {
-        return Wait({0, yield_ns});
-    } else {
-        return Wait({{0, yield_ns}, 60'000'000'000});
-    }
 }
 
 // A waiter woken while its condition is still false leaves the parked count and yields for
