@@ -14,8 +14,12 @@
 //                   journal_error or reading it keeps the reader's contract (records fit
 //                   their segment, lengths never exceed the largest payload, sequences and
 //                   positions only grow, a bounded number of polls reaches empty or corrupt)
-// Each property runs on the native backend, and again under sync::sim with a planted bug
-// that it must catch on the check the bug breaks (the canary tests at the end).
+//   fuzzed_files    the same damage written to a file, sometimes cut short or with bytes
+//                   after its end, opened with open_file: it throws a journal_error, or the
+//                   journal covers exactly the file's bytes and reads keep the same contract
+// Each property runs on the native backend, and again with a planted bug that it must
+// catch on the check the bug breaks (the canary tests at the end): under sync::sim, or for
+// the file, which only a real backend can map, under native_canaries.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -28,6 +32,7 @@
 #include "ringlab/sync/sim.hpp"
 #include "support/canary.hpp"
 #include "support/concurrent.hpp"
+#include "support/native_canaries.hpp"
 
 namespace ringlab::scenarios {
 namespace {
@@ -304,17 +309,14 @@ void fuzzed_regions() {
     }
 }
 
-}  // namespace
-
-RC_GTEST_PROP(journal_props, reads_are_appends_minus_overruns, ()) {
-    reads_are_appends_minus_overruns<sync::native>();
-}
-RC_GTEST_PROP(journal_props, replay_is_suffix, ()) { replay_is_suffix<sync::native>(); }
-RC_GTEST_PROP(journal_props, fuzzed_regions, ()) { fuzzed_regions<sync::native>(); }
-
-/// The fuzz through a real file: damaged bytes on disk, opened with open_file.
-RC_GTEST_PROP(journal_props, fuzzed_files, ()) {
-    const auto words = damaged_region<sync::native>();
+template <class Sync>
+void fuzzed_files() {
+    using journal_t = journal<busy_spin_wait, Sync>;
+    auto words = damaged_region<Sync>();
+    if (*rc::gen::inRange(0, 8) == 0) {
+        const auto extra = *rc::gen::inRange<std::size_t>(1, 9);
+        for (std::size_t i = 0; i < extra; ++i) words.push_back(*rc::gen::arbitrary<std::uint64_t>());
+    }
     const std::string path =
         std::string(::testing::TempDir()) + "ringlab_journal_fuzz_" + std::to_string(::getpid());
     {
@@ -323,16 +325,32 @@ RC_GTEST_PROP(journal_props, fuzzed_files, ()) {
         if (!words.empty()) std::fwrite(words.data(), 8, words.size(), f);
         std::fclose(f);
     }
+    std::unique_ptr<journal_t> j;
     try {
-        auto j = journal<>::open_file(path, journal_open::read_only);
-        try {
-            read_everything<sync::native>(*j, j->subscribe_oldest());
-        } catch (const journal_error&) {
-        }
+        j = journal_t::open_file(path, journal_open::read_only);
+    } catch (const journal_error&) {
+        std::remove(path.c_str());
+        RC_SUCCEED("rejected with a journal_error");
+    }
+    std::remove(path.c_str());  // the mapping keeps the file's bytes
+    RC_ASSERT(j->region_bytes() == words.size() * 8);
+    try {
+        read_everything<Sync>(*j, j->subscribe_oldest());
     } catch (const journal_error&) {
     }
-    std::remove(path.c_str());
 }
+
+}  // namespace
+
+RC_GTEST_PROP(journal_props, reads_are_appends_minus_overruns, ()) {
+    reads_are_appends_minus_overruns<sync::native>();
+}
+RC_GTEST_PROP(journal_props, replay_is_suffix, ()) { replay_is_suffix<sync::native>(); }
+RC_GTEST_PROP(journal_props, fuzzed_regions, ()) { fuzzed_regions<sync::native>(); }
+
+/// The fuzz through a real file: damaged bytes on disk (sometimes with trailing bytes as
+/// well), opened with open_file. A journal that opens covers exactly the file it mapped.
+RC_GTEST_PROP(journal_props, fuzzed_files, ()) { fuzzed_files<sync::native>(); }
 
 TEST(journal_canaries, the_accounting_property_catches_undercounted_overruns) {
     const canary_scope bug("journal.overrun_undercounts");
@@ -354,6 +372,14 @@ TEST(journal_canaries, the_fuzz_catches_a_length_reported_before_its_bounds_chec
     const catch_report report = caught("fuzzed_regions with journal.length_before_bounds",
                                        "r.length <= j.max_payload()", [] { fuzzed_regions<sync::sim>(); });
     EXPECT_TRUE(report) << "the fuzz did not notice a corrupt length handed to the caller: " << report;
+}
+
+TEST(journal_canaries, the_file_fuzz_catches_a_region_longer_than_its_file) {
+    const canary_scope bug("journal.trusts_header_length");
+    const catch_report report =
+        caught("fuzzed_files with journal.trusts_header_length", "j->region_bytes() == words.size() * 8",
+               [] { fuzzed_files<native_canaries>(); });
+    EXPECT_TRUE(report) << "the file fuzz did not notice a journal addressing past its file: " << report;
 }
 
 TEST(journal_canaries, the_sim_backend_passes_without_canaries) {

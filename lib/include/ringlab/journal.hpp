@@ -760,7 +760,8 @@ private:
         }
         const journal_config g = validated({field_at(segment_length_offset), field_at(segment_count_offset)});
         const u64 expected = total_length(g.segment_length, g.segment_count);
-        if (field_at(total_length_offset) != expected || bytes != expected) {
+        const bool length_ok = bytes == expected || Sync::canary("journal.trusts_header_length");
+        if (field_at(total_length_offset) != expected || !length_ok) {
             throw journal_error(journal_errc::size_mismatch,
                                 "region is " + std::to_string(bytes) + " bytes, its header says " +
                                     std::to_string(field_at(total_length_offset)) +
