@@ -629,6 +629,106 @@ TEST(disruptor, a_stage_halted_by_an_exception_halts_the_stages_after_it_and_shu
                                       report.stages[2].progress);
 }
 
+/// Publishes until `count` events are out or the producers' wait says `alerted`; returns
+/// how many it published.
+template <class D>
+std::uint64_t produce_until_alerted(D& d, std::uint64_t count) {
+    std::uint64_t published = 0;
+    while (published < count) {
+        const wait_result r = d.ring().publish_event([](event& e, std::uint64_t p) { e.value = p * 3; });
+        if (r == wait_result::alerted) break;
+        if (r == wait_result::ready) ++published;
+    }
+    return published;
+}
+
+/// Runs the producers' `body` on a thread of its own. A body still waiting after a minute
+/// is stranded: the ring is alerted to free it, and the test fails.
+template <class D, class Body>
+void unless_stranded(D& d, Body body) {
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        body();
+        done.store(true);
+    });
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (!done.load() && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const bool stranded = !done.load();
+    if (stranded) d.ring().producer_wait().alert();
+    t.join();
+    EXPECT_FALSE(stranded) << "a producer waited for room behind a halted stage for a minute";
+}
+
+// P -> A, P -> B, (A, B) -> C, and C throws at position 5: the ring never drains past it.
+TYPED_TEST(topologies, a_failed_stage_alerts_the_producer_instead_of_stranding_it) {
+    typename TypeParam::template disruptor_t<single_producer> d(16);
+    checking_handler a, b;
+    failing_handler c{5, 1, {}};
+    const auto sa = d.handle_events_with("A", a);
+    const auto sb = d.handle_events_with("B", b);
+    d.handle_events_with("C", c, {sa, sb});
+    thread_executor ex;
+    d.start(ex);
+    std::uint64_t published = 0;
+    unless_stranded(d, [&] { published = produce_until_alerted(d, 100'000); });
+    EXPECT_GT(published, 5u);
+    EXPECT_LT(published, 100'000u) << "the producer found room behind a stage that stopped at 5";
+    const auto report = d.shutdown(ex);
+    EXPECT_FALSE(report.drained);
+    EXPECT_EQ(report.final_position, published);
+    EXPECT_EQ(report.published_end, published);
+    ASSERT_EQ(report.stages.size(), 3u);
+    EXPECT_NE(report.stages[2].error, nullptr);
+    EXPECT_EQ(c.handled.size(), 5u);
+    EXPECT_TRUE(a.ordered && b.ordered);
+    EXPECT_EQ(a.expected, published) << "a stage beside the failed one lost events";
+    EXPECT_EQ(b.expected, published) << "a stage beside the failed one lost events";
+}
+
+// The same with three producers: one alerted after its fetch_add leaves a claim unpublished,
+// and shutdown drains A and B up to the first such claim instead of waiting for it.
+TYPED_TEST(topologies, a_failed_stage_alerts_every_producer_and_shutdown_stops_at_unpublished_claims) {
+    typename TypeParam::template disruptor_t<multi_producer> d(16);
+    checking_handler a, b;
+    failing_handler c{5, 1, {}};
+    const auto sa = d.handle_events_with("A", a);
+    const auto sb = d.handle_events_with("B", b);
+    d.handle_events_with("C", c, {sa, sb});
+    thread_executor ex;
+    d.start(ex);
+    std::atomic<std::uint64_t> published{0};
+    unless_stranded(d, [&] {
+        std::vector<std::thread> producers;
+        for (int k = 0; k < 3; ++k)
+            producers.emplace_back([&] { published += produce_until_alerted(d, 100'000); });
+        for (auto& t : producers) t.join();
+    });
+    const auto report = d.shutdown(ex);
+    EXPECT_FALSE(report.drained);
+    EXPECT_LE(report.published_end, published.load());
+    EXPECT_LE(published.load(), report.final_position);
+    EXPECT_LE(report.final_position - published.load(), 3u) << "more than one abandoned claim per producer";
+    EXPECT_GT(report.published_end, 5u);
+    EXPECT_EQ(c.handled.size(), 5u);
+    EXPECT_TRUE(a.ordered && b.ordered);
+    EXPECT_EQ(a.expected, report.published_end);
+    EXPECT_EQ(b.expected, report.published_end);
+}
+
+TEST(disruptor, halt_alerts_a_producer_waiting_for_room) {
+    disruptor<event, single_producer, blocking_wait> d(8);
+    checking_handler a;
+    d.handle_events_with("A", a);
+    thread_executor ex;
+    d.start(ex);
+    d.halt(ex);
+    std::uint64_t published = 0;
+    unless_stranded(d, [&] { published = produce_until_alerted(d, 100); });
+    EXPECT_EQ(published, 8u) << "the halted stage made room, or the producer stopped early";
+}
+
 TEST(disruptor, a_shutdown_timeout_near_the_largest_still_drains) {
     disruptor<event, single_producer, yielding_wait> d(8);
     checking_handler a;

@@ -20,6 +20,11 @@
 // still short of it are halted and the report says how many events each did not process.
 // A stage that a handler's exception halted (exception_policy::halt) halts the stages after
 // it as it stops: the report then names the error and what each stage did not process.
+// The ring no longer drains past a halted stage, so halting one (a handler's exception, or
+// halt()) also alerts the producers' wait: a producer that finds the ring full gets
+// `alerted` from next()/publish_event() instead of waiting for ever, and a claim with room
+// goes on as before. A multi-producer next() alerted after its fetch_add leaves that claim
+// unpublished; shutdown() drains the stages up to the first such position, not past it.
 //
 // Consumers can join a running ring (add_consumer: they start at the cursor and see every
 // event published after they joined) and leave it (remove_consumer).
@@ -62,6 +67,7 @@ public:
     };
     struct shutdown_report {
         std::uint64_t final_position = 0;  // every claimed position: [0, final_position)
+        std::uint64_t published_end = 0;   // [0, published_end) published: what stages drained to
         std::uint64_t unprocessed = 0;     // sum over stages of positions they did not reach
         bool drained = true;               // every stage reached final_position
         std::vector<stage_report> stages;
@@ -122,8 +128,15 @@ public:
     shutdown_report shutdown(Executor& executor, std::uint64_t timeout_ns = no_timeout) {
         shutdown_report report;
         report.final_position = ring_.cursor();
-        for (auto& s : all_stages()) s->drain_to(report.final_position);
-        if (timeout_ns != no_timeout && !wait_drained(report.final_position, timeout_ns)) {
+        // A claim the producers stopped without publishing (an alerted or abandoned next())
+        // is never published: the stages drain up to it instead of waiting for it for ever.
+        // Every stage is within a ring of the cursor, so the stamps from the slowest one on
+        // are this lap's.
+        std::uint64_t slowest = report.final_position;
+        for (stage_base* s : all_stages()) slowest = std::min(slowest, s->progress->get());
+        report.published_end = ring_.published_end(slowest, report.final_position);
+        for (auto& s : all_stages()) s->drain_to(report.published_end);
+        if (timeout_ns != no_timeout && !wait_drained(report.published_end, timeout_ns)) {
             for (auto& s : all_stages()) s->halt();
         }
         for (auto& s : all_stages()) {
@@ -138,9 +151,11 @@ public:
         return report;
     }
 
-    /// Stops every stage before its next batch (nothing drained) and joins them.
+    /// Stops every stage before its next batch (nothing drained) and joins them. Producers
+    /// waiting for room are alerted (see the header comment).
     template <class Executor>
     void halt(Executor& executor) {
+        ring_.producer_wait().alert();
         for (auto& s : all_stages()) s->halt();
         for (auto& s : all_stages()) executor.join(s->thread);
     }
@@ -239,10 +254,18 @@ private:
         stage_base* target = &s;
         s.thread = executor.spawn(s.name, [this, target] {
             target->run();
-            if (target->error() && !Sync::canary("disruptor.failed_stage_keeps_successors")) {
-                halt_successors(*target);
-            }
+            if (target->error()) stage_failed(*target);
         });
+    }
+
+    /// A stage halted by a handler's exception: the stages after it are halted (so that
+    /// shutdown() returns), and the producers' wait is alerted (the failed stage gates the
+    /// producers, directly or through its halted successors, and will never make room).
+    /// After remove_consumer() of a failed run-time consumer nothing halted gates them:
+    /// ring().producer_wait().clear_alert() lets producers wait for room again.
+    void stage_failed(const stage_base& failed) {
+        if (!Sync::canary("disruptor.failed_stage_keeps_successors")) halt_successors(failed);
+        if (!Sync::canary("disruptor.failed_stage_leaves_producers_waiting")) ring_.producer_wait().alert();
     }
 
     /// A stage halted by a handler's exception never reaches the positions the stages after
