@@ -5,17 +5,26 @@
 //                capacity, max_batch, slipping, producer kind and event count, on real threads: every
 //                stage sees every position exactly once and in order, with the value its
 //                producer wrote (so no producer lapped it), no stage ever handles a position
-//                its upstream has not finished, and shutdown loses nothing
+//                its upstream has not finished, and shutdown loses nothing. In a third of
+//                the cases one stage's handler throws at a drawn position (exception_policy::
+//                halt) and the producers try to publish past a ring beyond it: that stage and
+//                every stage after it stop no later, each producer that finds the ring full
+//                is alerted (never before the failure), the other stages process everything
+//                published (up to the first claim an alerted producer left unpublished), and
+//                shutdown returns and says what was not processed
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
 // Canaries (each must make dag_dst fail on the check its bug breaks, support/canary.hpp): a
-// barrier that ignores its dependents, a single-producer wrap check that is off by one, and
-// a slip without its bound.
+// barrier that ignores its dependents, a single-producer wrap check that is off by one, a
+// slip without its bound, and a failed stage that leaves the producers waiting for room.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +53,20 @@ struct dag_params {
     slip_options slip;      // every stage's (off, or a distance below capacity and max_batch)
     std::size_t producers;  // 1: single_producer; 2: multi_producer
     std::uint64_t events;
+    std::optional<std::size_t> failing;  // a stage whose handler throws at fail_at
+    std::uint64_t fail_at = 0;
 };
+
+/// Every stage that stops with a failing one: itself and every stage after it.
+std::vector<bool> stopped_by_failure(const dag_params& p) {
+    std::vector<bool> stopped(p.after.size(), false);
+    if (!p.failing) return stopped;
+    stopped[*p.failing] = true;
+    for (std::size_t i = 0; i < p.after.size(); ++i) {
+        for (const std::size_t dep : p.after[i]) stopped[i] = stopped[i] || stopped[dep];
+    }
+    return stopped;
+}
 
 dag_params gen_dag(std::uint64_t max_events) {
     dag_params p;
@@ -62,6 +84,12 @@ dag_params gen_dag(std::uint64_t max_events) {
     p.slip = reach > 2 && *rc::gen::arbitrary<bool>() ? gen_slip(reach) : slip_options{};
     p.producers = *rc::gen::inRange<std::size_t>(1, 3);
     p.events = *rc::gen::inRange<std::uint64_t>(0, max_events);
+    if (p.events > 0 && *rc::gen::inRange(0, 3) == 0) {
+        p.failing = *rc::gen::inRange<std::size_t>(0, stages);
+        p.fail_at = *rc::gen::inRange<std::uint64_t>(0, p.events);
+        // Often more than a ring past the failure: the producers must find the ring full.
+        p.events += *rc::gen::inRange<std::uint64_t>(0, 2 * p.capacity + 2);
+    }
     return p;
 }
 
@@ -71,8 +99,14 @@ struct dag_handler {
     std::string name;
     std::vector<std::function<std::uint64_t()>> upstream;
     std::uint64_t expected = 0;
+    std::uint64_t throw_at = ~std::uint64_t{0};
+    std::atomic<bool>* failed = nullptr;  // set before the throw: producers may be alerted from then on
 
     void operator()(const event& e, std::uint64_t position, bool) {
+        if (position == throw_at) {
+            failed->store(true);
+            throw std::runtime_error(name + " failed at " + std::to_string(position));
+        }
         if (position != expected) seen->fail(name + " got position " + std::to_string(position));
         if (e.value != value_of(position)) seen->fail(name + " read a lapped or torn event at " + std::to_string(position));
         for (const auto& progress_of : upstream) {
@@ -87,9 +121,12 @@ template <class D, class Executor, class Spawn, class Join>
 void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std::vector<dag_handler>& handlers,
              Spawn spawn_producer, Join join_producer) {
     std::vector<typename D::stage_id> ids;
+    std::atomic<bool> failed{false};
     for (std::size_t i = 0; i < p.after.size(); ++i) {
         handlers[i].seen = &seen;
         handlers[i].name = "stage" + std::to_string(i);
+        handlers[i].failed = &failed;
+        if (p.failing == i) handlers[i].throw_at = p.fail_at;
         for (const std::size_t dep : p.after[i]) {
             const auto dep_id = ids[dep];
             handlers[i].upstream.push_back([&d, dep_id] { return d.progress(dep_id); });
@@ -103,19 +140,59 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
     }
     d.start(executor);
     std::vector<std::size_t> producers;
+    std::atomic<std::uint64_t> published{0};
+    std::atomic<std::uint64_t> alerted{0};
     for (std::size_t k = 0; k < p.producers; ++k) {
         const std::uint64_t share = p.events / p.producers + (k < p.events % p.producers ? 1 : 0);
-        producers.push_back(spawn_producer([&d, share] {
+        producers.push_back(spawn_producer([&, share] {
             for (std::uint64_t i = 0; i < share; ++i) {
-                (void)d.ring().publish_event([](event& e, std::uint64_t position) { e.value = value_of(position); });
+                const wait_result r = d.ring().publish_event(
+                    [](event& e, std::uint64_t position) { e.value = value_of(position); });
+                if (r != wait_result::ready) {
+                    if (!failed.load())
+                        seen.fail("a producer was told " + std::string(to_string(r)) +
+                                  " before any stage failed");
+                    ++alerted;
+                    return;
+                }
+                ++published;
             }
         }));
     }
     for (const std::size_t id : producers) join_producer(id);
     const auto report = d.shutdown(executor);
-    if (!report.drained) seen.fail("shutdown lost " + std::to_string(report.unprocessed) + " positions");
-    for (const auto& h : handlers) {
-        if (h.expected != p.events) seen.fail(h.name + " saw " + std::to_string(h.expected) + " events");
+    const bool failure = p.failing && p.fail_at < p.events;
+    if (report.drained == failure) {
+        seen.fail(failure ? "shutdown says it drained past a failed stage"
+                          : "shutdown lost " + std::to_string(report.unprocessed) + " positions");
+    }
+    // Each alerted producer leaves at most one claim unpublished (several producers only).
+    if (report.final_position < published || report.final_position > published + alerted ||
+        (p.producers == 1 && report.final_position != published)) {
+        seen.fail("shutdown counts " + std::to_string(report.final_position) + " claimed positions; " +
+                  std::to_string(published.load()) + " were published, " + std::to_string(alerted.load()) +
+                  " producers alerted");
+    }
+    const std::vector<bool> stopped = stopped_by_failure(p);
+    for (std::size_t i = 0; i < handlers.size(); ++i) {
+        const dag_handler& h = handlers[i];
+        const bool ok =
+            !failure     ? h.expected == p.events
+            : stopped[i] ? h.expected <= p.fail_at && (p.failing != i || h.expected == p.fail_at)
+                         : h.expected == report.published_end && (p.producers > 1 || h.expected == published);
+        if (!ok) {
+            seen.fail(h.name + " saw " + std::to_string(h.expected) + " events of " +
+                      std::to_string(published.load()) + " published" +
+                      (failure ? " (stage" + std::to_string(*p.failing) + " failed at " +
+                                     std::to_string(p.fail_at) + ")"
+                               : ""));
+        }
+        if ((report.stages[i].error != nullptr) != (failure && p.failing == i)) {
+            seen.fail(
+                h.name +
+                (report.stages[i].error != nullptr ? " has an error in" : "'s exception is missing from") +
+                " the shutdown report");
+        }
     }
 }
 
@@ -219,6 +296,22 @@ TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
         require(o);
     });
     EXPECT_TRUE(report) << "a stage slipped for ever and no property noticed: " << report;
+}
+
+TEST(disruptor_canaries, the_dag_catches_producers_stranded_behind_a_failed_stage) {
+    const canary_scope bug("disruptor.failed_stage_leaves_producers_waiting");
+    const catch_report report =
+        caught("dag_dst with disruptor.failed_stage_leaves_producers_waiting", "DST liveness", [] {
+            // A failure, and more than a ring past it (drawn directly, not discarded).
+            dag_params p = gen_dag(40);
+            p.failing = *rc::gen::inRange<std::size_t>(0, p.after.size());
+            p.fail_at = *rc::gen::inRange<std::uint64_t>(0, 40);
+            p.events = p.fail_at + p.capacity + *rc::gen::inRange<std::uint64_t>(1, 2 * p.capacity + 2);
+            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+            require(o);
+        });
+    EXPECT_TRUE(report) << "producers waited for ever behind a failed stage and no property noticed: "
+                        << report;
 }
 #endif
 
