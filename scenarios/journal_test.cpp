@@ -9,6 +9,7 @@
 //   thread.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -484,6 +485,60 @@ TEST(journal, waits_end_on_journals_this_process_does_not_publish) {
     EXPECT_EQ(w, wait_result::ready);
     EXPECT_EQ(r.status, read_status::record);
     std::remove(path.c_str());
+}
+
+// An attached region says nothing about its owner: the caller's liveness check does, and
+// a waiting subscriber is told the publisher is gone once it says so.
+TEST(journal, an_attached_region_asks_its_liveness_check_before_waiting_for_ever) {
+    journal_t owner({4096, 4});
+    owner.append(payload_of(0, 16));
+    auto silent = journal_t::attach(owner.region_data(), owner.region_bytes());
+    EXPECT_TRUE(silent->publisher_alive()) << "without a check the owner counts as alive";
+
+    std::atomic<bool> alive{true};
+    auto view = journal_t::attach(owner.region_data(), owner.region_bytes(), [&] { return alive.load(); });
+    EXPECT_TRUE(view->publisher_alive());
+    auto sub = view->subscribe_oldest();
+    std::vector<std::byte> buf(view->max_payload());
+    wait_result w = wait_result::timed_out;
+    EXPECT_EQ(sub.wait(buf, w).status, read_status::record);
+    EXPECT_EQ(sub.wait(buf, w, 2'000'000).status, read_status::empty)
+        << "the owner is alive: the wait times out";
+    EXPECT_EQ(w, wait_result::timed_out);
+    std::thread owner_dies([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        alive.store(false);
+    });
+    const read_result r = sub.wait(buf, w);  // no timeout: only the check ends it
+    owner_dies.join();
+    EXPECT_EQ(r.status, read_status::publisher_gone);
+    EXPECT_FALSE(view->publisher_alive());
+}
+
+TEST(journal, publisher_is_process_follows_the_process_until_it_exits) {
+    EXPECT_TRUE(publisher_is_process(::getpid())());
+    EXPECT_THROW((void)publisher_is_process(0), config_error);
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(go[1]);
+        char c = 0;
+        (void)!::read(go[0], &c, 1);
+        ::_exit(0);
+    }
+    const auto running = publisher_is_process(child);
+    EXPECT_TRUE(running());
+    ::close(go[1]);  // the child reads end of file and exits
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);  // exited, not reaped
+    EXPECT_FALSE(running()) << "a zombie was taken for a running publisher";
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::close(go[0]);
+    EXPECT_FALSE(running());
+    EXPECT_FALSE(publisher_is_process(child)()) << "a pid with no process behind it";
 }
 
 TEST(journal, attach_refuses_a_misaligned_region) {

@@ -84,6 +84,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -170,6 +171,26 @@ struct journal_recovery {
     std::uint64_t aborted_reservations = 0;  // half-written records turned into skips (0 or 1)
 };
 
+/// A liveness check for journal::attach when the region's owner is another process:
+/// true while process `pid` runs, false once it has exited (even before it is reaped).
+/// It watches the process through a pidfd taken here, so a later process that reuses the
+/// pid is not mistaken for the owner. A pid that does not exist (any more) is reported
+/// gone; a pid below 1 is a config_error, and failing to watch a process that exists is an
+/// io_error.
+[[nodiscard]] inline std::function<bool()> publisher_is_process(pid_t pid) {
+    if (pid <= 0) throw config_error("publisher_is_process: " + std::to_string(pid) + " is not a process id");
+    const int fd = detail::open_pidfd(pid);
+    if (fd < 0) {
+        if (errno == ESRCH) return [] { return false; };
+        throw detail::journal_io_failure("publisher_is_process: cannot watch process " + std::to_string(pid));
+    }
+    const std::shared_ptr<const int> pidfd(new int(fd), [](const int* p) {
+        ::close(*p);
+        delete p;
+    });
+    return [pidfd] { return detail::process_running(*pidfd); };
+}
+
 template <template <class> class Wait = busy_spin_wait, class Sync = sync::native>
 class journal {
     template <class U>
@@ -249,10 +270,12 @@ public:
     }
 
     /// True while a publisher holds the file (another process, or this one); always true
-    /// for a process-local journal. A read-only subscriber whose file has no publisher
-    /// will see nothing more until one recovers it (open_file(append)).
+    /// for a process-local journal; for an attached region, what its liveness check says
+    /// (true without one). A read-only subscriber whose file has no publisher will see
+    /// nothing more until one recovers it (open_file(append)).
     [[nodiscard]] bool publisher_alive() const requires(!Sync::is_model) {
         if (copy_) return false;  // from_bytes: a copy nobody appends to
+        if (attached_liveness_) return attached_liveness_();
         if (fd_ < 0 || writable_) return true;
         return detail::journal_publisher_locked(fd_);  // true when it cannot tell
     }
@@ -288,14 +311,20 @@ public:
 
     /// A read-only view of a journal region someone else owns (`base` stays valid and
     /// 8-byte aligned while the view lives). Validates like open_file. Whether the owner is
-    /// still publishing cannot be told from here: bound subscriber::wait() with a timeout.
-    static std::unique_ptr<journal> attach(const void* base, std::size_t bytes) requires(!Sync::is_model) {
+    /// still publishing cannot be told from the region: `publisher_alive` says it (for
+    /// another process, publisher_is_process(pid)). A subscriber's wait() on an empty
+    /// journal then asks it, as for a file, and returns publisher_gone once it says no.
+    /// Without it, the owner counts as alive: bound subscriber::wait() with a timeout.
+    static std::unique_ptr<journal> attach(
+        const void* base, std::size_t bytes,
+        std::function<bool()> publisher_alive = {}) requires(!Sync::is_model) {
         if (reinterpret_cast<std::uintptr_t>(base) % journal_layout::word_length != 0) {
             throw journal_error(journal_errc::misaligned, "an attached region must start on an 8-byte boundary");
         }
         const journal_config g = check_header(base, bytes, bytes);
         std::unique_ptr<journal> j(new journal(g, {}, const_cast<void*>(base), -1, false));
         j->owns_mapping_ = false;
+        j->attached_liveness_ = std::move(publisher_alive);
         j->check_table();
         return j;
     }
@@ -1123,6 +1152,7 @@ private:
     bool writable_ = true;
     bool owns_mapping_ = false;
     bool copy_ = false;  // from_bytes: no publisher will ever append
+    std::function<bool()> attached_liveness_;  // attach(): whether the region's owner publishes
 
     // Publisher's line: private position and record sequence, statistics.
     alignas(false_sharing_bytes) u64 position_ = 0;

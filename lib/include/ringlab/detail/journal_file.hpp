@@ -11,9 +11,11 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ringlab/journal_error.hpp"
@@ -43,6 +45,18 @@ inline bool journal_publisher_locked(int fd) noexcept {
     if (::fcntl(fd, F_OFD_GETLK, &probe) != 0) return true;
     return probe.l_type != F_UNLCK;
 }
+
+/// Whether the process behind `pidfd` (pidfd_open) is still running: its pidfd turns
+/// readable when it exits, zombie or reaped. True when it cannot tell.
+inline bool process_running(int pidfd) noexcept {
+    struct ::pollfd p {};
+    p.fd = pidfd;
+    p.events = POLLIN;
+    return ::poll(&p, 1, 0) != 1;
+}
+
+/// A pidfd for `pid` (-1 with errno ESRCH when no such process exists).
+inline int open_pidfd(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 /// Maps `bytes` bytes of `fd` (shared), or anonymous memory when `fd` < 0. On failure
 /// closes `fd` and throws io_error naming `what`.
