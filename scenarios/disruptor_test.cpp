@@ -705,11 +705,16 @@ TYPED_TEST(topologies, a_failed_stage_alerts_every_producer_and_shutdown_stops_a
             producers.emplace_back([&] { published += produce_until_alerted(d, 100'000); });
         for (auto& t : producers) t.join();
     });
-    const auto report = d.shutdown(ex);
+    EXPECT_TRUE(d.producers_alerted());
+    // A claim past room, as an alerted next() leaves it after its fetch_add (which the
+    // producers above make only when preempted at the right moment).
+    const std::uint64_t hole = d.ring().sequencer().claim(1);
+    const auto report = d.shutdown(ex);  // waited for ever at the hole
     EXPECT_FALSE(report.drained);
+    EXPECT_EQ(report.final_position, hole + 1);
     EXPECT_LE(report.published_end, published.load());
-    EXPECT_LE(published.load(), report.final_position);
-    EXPECT_LE(report.final_position - published.load(), 3u) << "more than one abandoned claim per producer";
+    EXPECT_LE(published.load(), hole) << "more was published than was claimed";
+    EXPECT_LE(hole - published.load(), 3u) << "more than one abandoned claim per producer";
     EXPECT_GT(report.published_end, 5u);
     EXPECT_EQ(c.handled.size(), 5u);
     EXPECT_TRUE(a.ordered && b.ordered);
@@ -717,16 +722,89 @@ TYPED_TEST(topologies, a_failed_stage_alerts_every_producer_and_shutdown_stops_a
     EXPECT_EQ(b.expected, report.published_end);
 }
 
-TEST(disruptor, halt_alerts_a_producer_waiting_for_room) {
+TEST(disruptor, halt_alerts_a_producer_asleep_for_room) {
     disruptor<event, single_producer, blocking_wait> d(8);
-    checking_handler a;
-    d.handle_events_with("A", a);
+    std::atomic<bool> go{false};
+    auto held = [&](const event&, std::uint64_t, bool) {
+        while (!go.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+    d.handle_events_with("A", held);
     thread_executor ex;
     d.start(ex);
-    d.halt(ex);
     std::uint64_t published = 0;
-    unless_stranded(d, [&] { published = produce_until_alerted(d, 100); });
-    EXPECT_EQ(published, 8u) << "the halted stage made room, or the producer stopped early";
+    std::thread producer([&] { published = produce_until_alerted(d, 100); });
+    // The stage holds the first event: the producer fills the ring and parks.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (d.ring().producer_wait().parked_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(d.ring().producer_wait().parked_waiters(), 1u) << "the producer did not park";
+    std::thread halting([&] { d.halt(ex); });  // returns once the held stage lets go
+    unless_stranded(d, [&] { producer.join(); });
+    go.store(true);
+    halting.join();
+    EXPECT_TRUE(d.producers_alerted());
+    EXPECT_EQ(published, 8u) << "the producer found room behind a halted stage";
+}
+
+// A consumer added at run time that fails has nothing after it: it stops gating, and the
+// producer goes on past it without an alert; the report keeps where it stopped.
+TEST(disruptor, a_failed_run_time_consumer_stops_gating_the_producers) {
+    disruptor<event, single_producer, blocking_wait> d(16);
+    checking_handler first;
+    d.handle_events_with("first", first);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 10);
+    failing_handler late{20, 1, {}};
+    const auto id = d.add_consumer(ex, "late", late);
+    ASSERT_TRUE(id);
+    unless_stranded(d, [&] { produce(d, 200); });  // 20 is the joiner's 11th event: it fails there
+    EXPECT_FALSE(d.producers_alerted());
+    EXPECT_EQ(d.joined_progress(*id), 20u) << "the report lost where the failed consumer stopped";
+    d.remove_consumer(ex, *id);
+    auto nothing = [](const event&, std::uint64_t, bool) {};
+    const auto joined_again = d.add_consumer(ex, "again", nothing);
+    EXPECT_TRUE(joined_again);
+    d.remove_consumer(ex, *joined_again);
+    produce(d, 100);
+    const auto report = d.shutdown(ex);
+    EXPECT_TRUE(report.drained);
+    EXPECT_EQ(first.expected, 310u);
+    EXPECT_EQ(late.handled.size(), 10u);
+}
+
+// shutdown() with a timeout halts what has not drained by then.
+TEST(disruptor, a_shutdown_timeout_halts_a_stage_that_does_not_drain) {
+    disruptor<event, single_producer, yielding_wait> d(8);
+    std::atomic<bool> shutting_down{false};
+    std::atomic<bool> go{false};
+    std::uint64_t handled = 0;
+    auto stuck = [&](const event&, std::uint64_t p, bool) {
+        if (p == 2) {
+            while (!go.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ++handled;
+    };
+    processor_options one_at_a_time;
+    one_at_a_time.max_batch = 1;  // the halt lands right after the event it is stuck in
+    d.handle_events_with("stuck", stuck, {}, one_at_a_time);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 6);
+    std::thread release([&] {
+        while (!shutting_down.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // well past the timeout
+        go.store(true);
+    });
+    shutting_down.store(true);
+    const auto report = d.shutdown(ex, 20'000'000);
+    release.join();
+    EXPECT_FALSE(report.drained);
+    EXPECT_EQ(report.published_end, 6u);
+    EXPECT_EQ(report.stages[0].progress, 3u) << "the halt did not stop the stage after the batch it was in";
+    EXPECT_EQ(report.unprocessed, 3u);
+    EXPECT_EQ(handled, 3u);
 }
 
 TEST(disruptor, a_shutdown_timeout_near_the_largest_still_drains) {

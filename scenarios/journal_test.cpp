@@ -509,14 +509,19 @@ TEST(journal, an_attached_region_asks_its_liveness_check_before_waiting_for_ever
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         alive.store(false);
     });
-    const read_result r = sub.wait(buf, w);  // no timeout: only the check ends it
+    const read_result r = sub.wait(buf, w, 10'000'000'000);  // ends when the check says so
     owner_dies.join();
     EXPECT_EQ(r.status, read_status::publisher_gone);
+    EXPECT_EQ(w, wait_result::ready);
     EXPECT_FALSE(view->publisher_alive());
 }
 
 TEST(journal, publisher_is_process_follows_the_process_until_it_exits) {
-    EXPECT_TRUE(publisher_is_process(::getpid())());
+    try {
+        EXPECT_TRUE(publisher_is_process(::getpid())());
+    } catch (const journal_error& e) {
+        GTEST_SKIP() << "this kernel cannot watch a process through a pidfd: " << e.what();
+    }
     EXPECT_THROW((void)publisher_is_process(0), config_error);
     int go[2];
     ASSERT_EQ(::pipe(go), 0);

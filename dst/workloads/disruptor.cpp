@@ -20,8 +20,8 @@
 // the claimed cursor is never more than a ring ahead of the slowest leaf stage, nor of the
 // joiner while it is a member.
 //
-// Shutdown: after the producers finished, `shutdown` drains every stage to the last
-// claimed position; each stage must have seen every event (nothing lost). Optionally a
+// Shutdown: after the producers finished, `shutdown` drains every stage to the end of what
+// was published; each stage must have seen every event (nothing lost). Optionally a
 // consumer joins at the cursor while the producers run (two joiners in three are slow, so
 // that the producers park on them), checks that it sees a gap-free run
 // of positions starting no later than the cursor it joined at, and leaves before the end;
@@ -34,8 +34,9 @@
 // failed one would hang it: a liveness failure). Such runs try to publish up to three
 // rings: once the ring is full behind the stopped stage, each producer's wait must return
 // `alerted` (a producer waiting for ever is a liveness failure), and only after the
-// failure. The stages that did not stop drain everything published (with several
-// producers, up to the first claim an alerted producer left unpublished).
+// failure. The stages that did not stop drain everything published. (The one multi-producer
+// topology has one stage, so no stage survives there to stop at a claim an alerted
+// producer left unpublished: disruptor_props.dag_dst draws multi-producer DAGs for that.)
 #include <algorithm>
 #include <functional>
 #include <optional>
@@ -240,7 +241,7 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         }
         for (const std::uint32_t t : threads) ctx.join(t);
         const auto report = d.shutdown(exec);
-        ctx.check_that(alerted == 0 ? published == events : published < events, [&] {
+        ctx.check_that(alerted > 0 || published == events, [&] {
             return std::to_string(alerted) + " producers were alerted after publishing " +
                    std::to_string(published) + " of " + std::to_string(events) + " events";
         });

@@ -9,8 +9,8 @@
 // events for later stages). Optional hooks: on_start(), on_shutdown().
 //
 // Stopping. halt() stops before the next batch. drain_to(end) stops once every position
-// before `end` is processed: the disruptor's shutdown drains to the last claimed position,
-// so nothing published is lost and no event is processed twice. Both lower the stop position,
+// before `end` is processed: the disruptor's shutdown drains to the end of what was
+// published, so nothing published is lost and no event is processed twice. Both lower the stop position,
 // so a later drain_to never undoes a halt. The stop position is relaxed: it carries no data;
 // what a stage reads is ordered by the stamps [R1a] and its dependents' counts [S1a], and a
 // parked stage is woken through the wait strategy's W1-W5.

@@ -15,19 +15,23 @@
 // the stages nothing comes after (the leaves), so no producer laps any stage: a stage is
 // never ahead of its predecessors, and they are never ahead of the ring.
 //
-// Shutdown (after the producers stopped): every stage drains to the last claimed position
+// Shutdown (after the producers stopped): every stage drains to the end of what was
+// published (the last claimed position, unless a claim was given up unpublished, below)
 // and stops, so everything published is processed exactly once; with a timeout, stages
 // still short of it are halted and the report says how many events each did not process.
 // A stage that a handler's exception halted (exception_policy::halt) halts the stages after
 // it as it stops: the report then names the error and what each stage did not process.
 // The ring no longer drains past a halted stage, so halting one (a handler's exception, or
-// halt()) also alerts the producers' wait: a producer that finds the ring full gets
-// `alerted` from next()/publish_event() instead of waiting for ever, and a claim with room
-// goes on as before. A multi-producer next() alerted after its fetch_add leaves that claim
-// unpublished; shutdown() drains the stages up to the first such position, not past it.
+// halt()) also alerts the producers' wait for good: a producer that finds the ring full
+// gets `alerted` from next()/publish_event() instead of waiting for ever, and a claim with
+// room goes on as before (a producer on try_next() can ask producers_alerted()). A
+// multi-producer next() alerted after its fetch_add leaves that claim unpublished;
+// shutdown() drains the stages up to the first such position, not past it.
 //
 // Consumers can join a running ring (add_consumer: they start at the cursor and see every
-// event published after they joined) and leave it (remove_consumer).
+// event published after they joined) and leave it (remove_consumer). Nothing comes after
+// such a consumer, so when its handler's exception halts it, it stops gating the producers
+// at once and the ring goes on without it; the report keeps where it stopped.
 #pragma once
 
 #include <algorithm>
@@ -121,7 +125,7 @@ public:
         for (auto& s : stages_) spawn(executor, *s);
     }
 
-    /// After the producers stopped: drains every stage to the last claimed position,
+    /// After the producers stopped: drains every stage to the end of what was published,
     /// joins them, and reports what each processed. With a timeout, stages that have not
     /// drained by then are halted.
     template <class Executor>
@@ -130,8 +134,8 @@ public:
         report.final_position = ring_.cursor();
         // A claim the producers stopped without publishing (an alerted or abandoned next())
         // is never published: the stages drain up to it instead of waiting for it for ever.
-        // Every stage is within a ring of the cursor, so the stamps from the slowest one on
-        // are this lap's.
+        // The scan starts at the slowest gating stage: no slot from there on has been
+        // overwritten, and nothing a ring past it can have been published (W1).
         std::uint64_t slowest = report.final_position;
         for (stage_base* s : all_stages()) slowest = std::min(slowest, s->progress->get());
         report.published_end = ring_.published_end(slowest, report.final_position);
@@ -141,7 +145,7 @@ public:
         }
         for (auto& s : all_stages()) {
             executor.join(s->thread);
-            const std::uint64_t progress = s->progress->get();
+            const std::uint64_t progress = progress_of(*s);
             report.stages.push_back({s->name, progress, s->error()});
             if (progress < report.final_position) {
                 report.drained = false;
@@ -152,7 +156,7 @@ public:
     }
 
     /// Stops every stage before its next batch (nothing drained) and joins them. Producers
-    /// waiting for room are alerted (see the header comment).
+    /// waiting for room are alerted for good (see the header comment).
     template <class Executor>
     void halt(Executor& executor) {
         ring_.producer_wait().alert();
@@ -171,6 +175,7 @@ public:
                                                   sequence_barrier<ring_type>(ring_),
                                                   &ring_.joiners().at_index(*member), options);
         s->member = *member;
+        s->joined = true;
         spawn(executor, *s);
         joined_.push_back(std::move(s));
         return joined_.size() - 1;
@@ -192,8 +197,12 @@ public:
 
     /// A stage's progress: positions [0, progress) are processed.
     [[nodiscard]] std::uint64_t progress(stage_id id) const { return stages_.at(id)->progress->get(); }
-    [[nodiscard]] std::uint64_t joined_progress(stage_id id) const { return joined_.at(id)->progress->get(); }
+    [[nodiscard]] std::uint64_t joined_progress(stage_id id) const { return progress_of(*joined_.at(id)); }
     [[nodiscard]] std::size_t stage_count() const noexcept { return stages_.size(); }
+
+    /// Whether a halted stage (a handler's exception, or halt()) alerted the producers: a
+    /// producer that claims with try_next() learns here that room will not come.
+    [[nodiscard]] bool producers_alerted() const noexcept { return ring_.producer_wait().is_alerted(); }
 
 private:
     struct stage_base {
@@ -211,8 +220,19 @@ private:
         sequence<Sync>* progress;
         std::size_t thread = 0;
         std::size_t member = 0;  // joiners' slot, for stages added at run time
+        bool joined = false;     // added at run time (add_consumer)
         bool removed = false;    // a run-time consumer that has left
     };
+
+    /// The gating sequence of a run-time consumer that failed: far past any position, so
+    /// that it gates nobody (and far enough below 2^64 that adding a capacity cannot wrap).
+    static constexpr std::uint64_t released = std::uint64_t{1} << 62;
+
+    /// What a stage processed; a failed run-time consumer keeps it in `own`.
+    static std::uint64_t progress_of(const stage_base& s) {
+        const std::uint64_t p = s.progress->get();
+        return p == released ? s.own.get() : p;
+    }
 
     template <class Handler>
     struct stage final : stage_base {
@@ -258,12 +278,19 @@ private:
         });
     }
 
-    /// A stage halted by a handler's exception: the stages after it are halted (so that
-    /// shutdown() returns), and the producers' wait is alerted (the failed stage gates the
-    /// producers, directly or through its halted successors, and will never make room).
-    /// After remove_consumer() of a failed run-time consumer nothing halted gates them:
-    /// ring().producer_wait().clear_alert() lets producers wait for room again.
-    void stage_failed(const stage_base& failed) {
+    /// A stage halted by a handler's exception, on its own thread as it stops. A wired
+    /// stage gates the producers, directly or through the stages after it: those are
+    /// halted (so that shutdown() returns), and the producers' wait is alerted, since room
+    /// will never come. A run-time consumer has nothing after it: it stops gating instead
+    /// (its report reads `own`, which holds where it stopped; the sequence is set after it,
+    /// with release, so a reader that sees `released` sees `own`).
+    void stage_failed(stage_base& failed) {
+        if (failed.joined) {
+            failed.own.set(failed.progress->get());
+            failed.progress->set(released);
+            ring_.progress_made();  // a producer parked for room that only this consumer held back
+            return;
+        }
         if (!Sync::canary("disruptor.failed_stage_keeps_successors")) halt_successors(failed);
         if (!Sync::canary("disruptor.failed_stage_leaves_producers_waiting")) ring_.producer_wait().alert();
     }

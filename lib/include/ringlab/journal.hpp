@@ -128,8 +128,9 @@ enum class read_status : std::uint8_t {
     overrun,           // the subscriber fell behind; it has moved to resume_position
     buffer_too_small,  // the record is longer than the buffer (length says how long)
     corrupt,           // a header that cannot be right (error says how); the subscriber stays
-    publisher_gone,    // (wait) nothing more is committed and the file has no publisher:
-                       // it died or closed; open_file(append) recovers and goes on
+    publisher_gone,    // (wait) nothing more is committed and nobody publishes: a file's
+                       // publisher died or closed (open_file(append) recovers and goes
+                       // on), or an attached region's liveness check says its owner went
 };
 
 [[nodiscard]] constexpr const char* to_string(read_status s) noexcept {
@@ -304,6 +305,7 @@ public:
             ::close(file.fd);
             throw;
         }
+        j->mapped_bytes_ = file.bytes;
         j->check_table();
         if (writable) j->recover();
         return j;
@@ -311,20 +313,20 @@ public:
 
     /// A read-only view of a journal region someone else owns (`base` stays valid and
     /// 8-byte aligned while the view lives). Validates like open_file. Whether the owner is
-    /// still publishing cannot be told from the region: `publisher_alive` says it (for
-    /// another process, publisher_is_process(pid)). A subscriber's wait() on an empty
-    /// journal then asks it, as for a file, and returns publisher_gone once it says no.
-    /// Without it, the owner counts as alive: bound subscriber::wait() with a timeout.
-    static std::unique_ptr<journal> attach(
-        const void* base, std::size_t bytes,
-        std::function<bool()> publisher_alive = {}) requires(!Sync::is_model) {
+    /// still publishing cannot be told from the region: `liveness` says it (for another
+    /// process, publisher_is_process(pid)). A subscriber's wait() on an empty journal then
+    /// asks it, as for a file, and returns publisher_gone once it says no; subscribers on
+    /// several threads may ask at once, so it must be thread-safe. Without it, the owner
+    /// counts as alive: bound subscriber::wait() with a timeout.
+    static std::unique_ptr<journal> attach(const void* base, std::size_t bytes,
+                                           std::function<bool()> liveness = {}) requires(!Sync::is_model) {
         if (reinterpret_cast<std::uintptr_t>(base) % journal_layout::word_length != 0) {
             throw journal_error(journal_errc::misaligned, "an attached region must start on an 8-byte boundary");
         }
         const journal_config g = check_header(base, bytes, bytes);
         std::unique_ptr<journal> j(new journal(g, {}, const_cast<void*>(base), -1, false));
         j->owns_mapping_ = false;
-        j->attached_liveness_ = std::move(publisher_alive);
+        j->attached_liveness_ = std::move(liveness);
         j->check_table();
         return j;
     }
@@ -572,20 +574,25 @@ public:
                 wait = wait_result::ready;
                 return r;
             }
-            auto ready = [&] {
-                // A poll that walked over its quota of padding/aborted records made
-                // progress without a record: poll on rather than park.
+            // A poll that walked over its quota of padding/aborted records made progress
+            // without a record: poll on rather than park.
+            auto poll_on = [&] {
                 u64 before = 0;
                 do {
                     before = position_;
                     r = poll(out);
                 } while (r.status == read_status::empty && position_ != before);
+            };
+            auto ready = [&] {
+                poll_on();
                 if constexpr (!Sync::is_model) {
-                    // A file whose publisher died: say so instead of waiting for ever
-                    // (one system call per 256 empty polls).
+                    // A publisher that died: say so instead of waiting for ever (one
+                    // liveness check per 256 empty polls). What it committed just before
+                    // it went is read first.
                     if (r.status == read_status::empty && (++empty_polls_ & 255) == 0 &&
                         !j_->publisher_alive()) {
-                        r.status = read_status::publisher_gone;
+                        poll_on();
+                        if (r.status == read_status::empty) r.status = read_status::publisher_gone;
                     }
                 }
                 return r.status != read_status::empty;
@@ -658,6 +665,7 @@ private:
                 mapped = detail::map_journal(-1, bytes, true, "(anonymous)");
             }
             words_ = static_cast<word*>(mapped);
+            mapped_bytes_ = words_count_ * journal_layout::word_length;
             owns_mapping_ = true;
         }
         published_word_ = &words_[journal_layout::published_position_offset / journal_layout::word_length];
@@ -667,8 +675,7 @@ private:
 
     void release_storage() noexcept {
         if constexpr (!Sync::is_model) {
-            if (owns_mapping_ && words_ != nullptr)
-                ::munmap(words_, words_count_ * journal_layout::word_length);
+            if (owns_mapping_ && words_ != nullptr) ::munmap(words_, mapped_bytes_);
             if (fd_ >= 0) ::close(fd_);
         }
     }
@@ -1151,6 +1158,8 @@ private:
     int fd_ = -1;
     bool writable_ = true;
     bool owns_mapping_ = false;
+    std::size_t mapped_bytes_ =
+        0;               // what release_storage unmaps: the length mapped, whatever the header says
     bool copy_ = false;  // from_bytes: no publisher will ever append
     std::function<bool()> attached_liveness_;  // attach(): whether the region's owner publishes
 

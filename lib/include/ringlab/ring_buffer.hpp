@@ -225,6 +225,7 @@ public:
     [[nodiscard]] sequence_group<Sync>& joiners() noexcept { return joiners_; }
     [[nodiscard]] wait_type& consumer_wait() noexcept { return consumer_wait_; }
     [[nodiscard]] producer_wait_type& producer_wait() noexcept { return producer_wait_; }
+    [[nodiscard]] const producer_wait_type& producer_wait() const noexcept { return producer_wait_; }
 
     /// Statistics of a single-producer ring (a multi-producer ring counts nothing here:
     /// a shared counter would cost every producer a contended write).

@@ -52,11 +52,21 @@ inline bool process_running(int pidfd) noexcept {
     struct ::pollfd p {};
     p.fd = pidfd;
     p.events = POLLIN;
-    return ::poll(&p, 1, 0) != 1;
+    if (::poll(&p, 1, 0) != 1) return true;
+    return (p.revents & (POLLIN | POLLHUP)) == 0;  // POLLERR, POLLNVAL: cannot tell
 }
 
-/// A pidfd for `pid` (-1 with errno ESRCH when no such process exists).
-inline int open_pidfd(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+/// A pidfd for `pid` (-1 with errno ESRCH when no such process exists, ENOSYS before
+/// Linux 5.3).
+inline int open_pidfd(pid_t pid) noexcept {
+#if defined(SYS_pidfd_open)
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 
 /// Maps `bytes` bytes of `fd` (shared), or anonymous memory when `fd` < 0. On failure
 /// closes `fd` and throws io_error naming `what`.

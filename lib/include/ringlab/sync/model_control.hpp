@@ -3,7 +3,8 @@
 // A checker run can weaken one labelled memory-order site (a mutant) or turn on one planted
 // bug (a canary). Both are chosen at run time, so one model-check or DST binary runs every
 // mutant and canary without a rebuild. The native backend never reads this: its
-// `canary()` is a constant false and its orders are the ones written in the source.
+// `canary()` is a constant false and its orders are the ones written in the source (the
+// tests' native_canaries, scenarios/support/, is native with canary() read from here).
 #pragma once
 
 #include <atomic>
