@@ -661,16 +661,25 @@ void unless_stranded(D& d, Body body) {
     EXPECT_FALSE(stranded) << "a producer waited for room behind a halted stage for a minute";
 }
 
-// P -> A, P -> B, (A, B) -> C, and C throws at position 5: the ring never drains past it.
-TYPED_TEST(topologies, a_failed_stage_alerts_the_producer_instead_of_stranding_it) {
-    typename TypeParam::template disruptor_t<single_producer> d(16);
+/// P -> A, P -> B, (A, B) -> C on a ring of 16, started; C throws at position 5, so the
+/// ring never drains past it.
+template <class D>
+struct diamond_failing_at_5 {
+    D d{16};
     checking_handler a, b;
     failing_handler c{5, 1, {}};
-    const auto sa = d.handle_events_with("A", a);
-    const auto sb = d.handle_events_with("B", b);
-    d.handle_events_with("C", c, {sa, sb});
     thread_executor ex;
-    d.start(ex);
+    diamond_failing_at_5() {
+        const auto sa = d.handle_events_with("A", a);
+        const auto sb = d.handle_events_with("B", b);
+        d.handle_events_with("C", c, {sa, sb});
+        d.start(ex);
+    }
+};
+
+TYPED_TEST(topologies, a_failed_stage_alerts_the_producer_instead_of_stranding_it) {
+    diamond_failing_at_5<typename TypeParam::template disruptor_t<single_producer>> t;
+    auto& [d, a, b, c, ex] = t;
     std::uint64_t published = 0;
     unless_stranded(d, [&] { published = produce_until_alerted(d, 100'000); });
     EXPECT_GT(published, 5u);
@@ -690,14 +699,8 @@ TYPED_TEST(topologies, a_failed_stage_alerts_the_producer_instead_of_stranding_i
 // The same with three producers: one alerted after its fetch_add leaves a claim unpublished,
 // and shutdown drains A and B up to the first such claim instead of waiting for it.
 TYPED_TEST(topologies, a_failed_stage_alerts_every_producer_and_shutdown_stops_at_unpublished_claims) {
-    typename TypeParam::template disruptor_t<multi_producer> d(16);
-    checking_handler a, b;
-    failing_handler c{5, 1, {}};
-    const auto sa = d.handle_events_with("A", a);
-    const auto sb = d.handle_events_with("B", b);
-    d.handle_events_with("C", c, {sa, sb});
-    thread_executor ex;
-    d.start(ex);
+    diamond_failing_at_5<typename TypeParam::template disruptor_t<multi_producer>> t;
+    auto& [d, a, b, c, ex] = t;
     std::atomic<std::uint64_t> published{0};
     unless_stranded(d, [&] {
         std::vector<std::thread> producers;
