@@ -35,14 +35,33 @@ struct checking_handler {
     }
 };
 
-/// Publishes `count` events; a producer wait that times out (timeout_blocking_wait) retries.
+/// Publishes until `count` events are out or the producers' wait says `alerted`; returns
+/// how many it published. A wait that times out (timeout_blocking_wait) retries.
+template <class D>
+std::uint64_t produce_until_alerted(D& d, std::uint64_t count) {
+    std::uint64_t published = 0;
+    while (published < count) {
+        const wait_result r = d.ring().publish_event([](event& e, std::uint64_t p) { e.value = p * 3; });
+        if (r == wait_result::alerted) break;
+        if (r == wait_result::ready) ++published;
+    }
+    return published;
+}
+
+/// Publishes `count` events.
 template <class D>
 void produce(D& d, std::uint64_t count) {
-    for (std::uint64_t i = 0; i < count; ++i) {
-        wait_result r = wait_result::timed_out;
-        while (r == wait_result::timed_out) r = d.ring().publish_event([](event& e, std::uint64_t p) { e.value = p * 3; });
-        ASSERT_EQ(r, wait_result::ready);
+    ASSERT_EQ(produce_until_alerted(d, count), count) << "the producers' wait was alerted";
+}
+
+/// Waits up to 10 s for a thread to park in `wait`; returns how many are parked.
+template <class W>
+std::uint32_t parked_in(const W& wait) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (wait.parked_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    return wait.parked_waiters();
 }
 
 std::uint64_t sum_of_values(std::uint64_t count) { return 3 * count * (count - 1) / 2; }
@@ -228,11 +247,7 @@ TEST(ring_buffer, a_producer_asleep_beside_spinning_consumers_is_woken_by_their_
         claimed.store(true);
     });
     // The producer parks in its own strategy (a spinning one would never count a waiter).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (ring.producer_wait().parked_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    EXPECT_EQ(ring.producer_wait().parked_waiters(), 1u) << "the producer did not park in blocking_wait";
+    EXPECT_EQ(parked_in(ring.producer_wait()), 1u) << "the producer did not park in blocking_wait";
     EXPECT_FALSE(claimed.load());
     consumer.set(1);
     ring.progress_made();
@@ -629,19 +644,6 @@ TEST(disruptor, a_stage_halted_by_an_exception_halts_the_stages_after_it_and_shu
                                       report.stages[2].progress);
 }
 
-/// Publishes until `count` events are out or the producers' wait says `alerted`; returns
-/// how many it published.
-template <class D>
-std::uint64_t produce_until_alerted(D& d, std::uint64_t count) {
-    std::uint64_t published = 0;
-    while (published < count) {
-        const wait_result r = d.ring().publish_event([](event& e, std::uint64_t p) { e.value = p * 3; });
-        if (r == wait_result::alerted) break;
-        if (r == wait_result::ready) ++published;
-    }
-    return published;
-}
-
 /// Runs the producers' `body` on a thread of its own. A body still waiting after a minute
 /// is stranded: the ring is alerted to free it, and the test fails.
 template <class D, class Body>
@@ -737,11 +739,7 @@ TEST(disruptor, halt_alerts_a_producer_asleep_for_room) {
     std::uint64_t published = 0;
     std::thread producer([&] { published = produce_until_alerted(d, 100); });
     // The stage holds the first event: the producer fills the ring and parks.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (d.ring().producer_wait().parked_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ASSERT_EQ(d.ring().producer_wait().parked_waiters(), 1u) << "the producer did not park";
+    ASSERT_EQ(parked_in(d.ring().producer_wait()), 1u) << "the producer did not park";
     std::thread halting([&] { d.halt(ex); });  // returns once the held stage lets go
     unless_stranded(d, [&] { producer.join(); });
     go.store(true);

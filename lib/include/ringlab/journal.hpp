@@ -1158,8 +1158,8 @@ private:
     int fd_ = -1;
     bool writable_ = true;
     bool owns_mapping_ = false;
-    std::size_t mapped_bytes_ =
-        0;               // what release_storage unmaps: the length mapped, whatever the header says
+    // What release_storage unmaps: the length mapped, whatever the header says.
+    std::size_t mapped_bytes_ = 0;
     bool copy_ = false;  // from_bytes: no publisher will ever append
     std::function<bool()> attached_liveness_;  // attach(): whether the region's owner publishes
 
