@@ -10,7 +10,8 @@
 //
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
-// and with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip).
+// with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), and with
+// blocking stages that do not (knob `slip_0`; blocking_wait slips by default).
 //
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
 //   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)
@@ -33,6 +34,7 @@
 #include "topology.hpp"
 
 namespace ringlab::bench {
+
 namespace {
 
 using u64 = std::uint64_t;
@@ -248,8 +250,12 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
     // Temporal slipping (processor_options::slip): a streaming stage that finds a short run
     // lets its upstream get slip_distance positions ahead before it reads on.
     processor_options slipping;
-    slipping.slip.distance = slip_distance;
+    slipping.slip = slip_options{slip_distance};
     add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"slip", slip_distance}}, slipping);
+    // blocking_wait slips by default (streaming_slip): the same stages with the slip off.
+    processor_options not_slipping;
+    not_slipping.slip = slip_options{};
+    add_topology_rows<blocking_wait>("blocking_wait", {{"slip", 0}}, not_slipping);
 }
 
 }  // namespace ringlab::bench

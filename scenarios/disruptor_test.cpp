@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -479,6 +480,43 @@ TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_by_one_eve
     consumer.join();
     EXPECT_EQ(p.stats().slips, 1u);
     EXPECT_EQ(h.seen.size(), 70u);
+}
+
+TEST(batch_event_processor, slips_by_its_wait_strategys_default_unless_told_not_to) {
+    static_assert(default_slip<blocking_wait<>>(65536, 4096).distance == 2048);
+    static_assert(default_slip<timeout_blocking_wait<>>(65536, 4096).distance == 2048);
+    static_assert(default_slip<blocking_wait<>>(64, 4096).distance == 8, "an eighth of the ring");
+    static_assert(default_slip<blocking_wait<>>(65536, 100).distance == 50, "half the largest batch");
+    static_assert(!default_slip<blocking_wait<>>(8, 4096).enabled(), "a ring of 8 leaves no head start");
+    static_assert(!default_slip<busy_spin_wait<>>(65536, 4096).enabled());
+    static_assert(!default_slip<yielding_wait<>>(65536, 4096).enabled());
+    // A stream of twenty, then none: a stage that slips does so once, then parks.
+    using ring_t = ring_buffer<event, single_producer, blocking_wait>;
+    auto slips_after_a_stream = [](std::optional<slip_options> slip) -> std::uint64_t {
+        ring_t::options ring_options;
+        ring_options.consumer_wait.spin_limit = 0;
+        ring_options.consumer_wait.yield_ns = 0;
+        ring_t ring(64, ring_options);
+        hooked_handler h;
+        sequence<> progress;
+        ring.gating().add(progress);
+        processor_options options;
+        options.slip = slip;
+        batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+        for (int i = 0; i < 20; ++i) ring.publish(*ring.try_next());
+        std::thread consumer([&] { p.run(); });
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while ((progress.get() < 20 || ring.consumer_wait().parked_waiters() == 0) &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+        }
+        p.drain_to(20);
+        consumer.join();
+        EXPECT_EQ(h.seen.size(), 20u);
+        return p.stats().slips;
+    };
+    EXPECT_EQ(slips_after_a_stream(std::nullopt), 1u) << "blocking_wait's default on a ring of 64: slip 8";
+    EXPECT_EQ(slips_after_a_stream(slip_options{}), 0u) << "slip_options{} turns it off";
 }
 
 TEST(batch_event_processor, loses_nothing_while_slipping_through_pauses) {

@@ -126,9 +126,11 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     // and the largest batch.
     const std::uint64_t slip_reach = std::min<std::uint64_t>(capacity, options.max_batch);
     if (slip_reach > 2 && ctx.knob_flag("slip", 1, 2)) {
-        options.slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 2, slip_reach - 1));
-        options.slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
-        options.slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 2, 4));
+        slip_options slip;
+        slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 2, slip_reach - 1));
+        slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
+        slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 2, 4));
+        options.slip = slip;
     }
     const std::uint64_t join_at = ctx.knob("join_after_events", 0, events);
     const std::uint64_t leave_at = ctx.knob("leave_after_events", join_at, events);

@@ -15,12 +15,16 @@
 // what a stage reads is ordered by the stamps [R1a] and its dependents' counts [S1a], and a
 // parked stage is woken through the wait strategy's W1-W5.
 //
-// Slipping (processor_options::slip, off by default): a stage that has taken slip.after
-// events since it last found none, and now finds fewer than slip.distance, first gives its
-// upstream a head start (sequence_barrier::wait_for, detail/slip.hpp): in a steady stream
-// it then reads runs of about the distance from lines the producers have finished with,
-// rather than chasing them a few events behind. The cost: an event that arrives while a
-// slip polls waits for the slip to end (at most slip.polls pauses).
+// Slipping (processor_options::slip): a stage that has taken slip.after events since it
+// last found none, and now finds fewer than slip.distance, first gives its upstream a head
+// start (sequence_barrier::wait_for, detail/slip.hpp): in a steady stream it then reads
+// runs of about the distance from lines the producers have finished with, rather than
+// chasing them a few events behind. The cost: an event that arrives while a slip polls
+// waits for the slip to end (at most slip.polls pauses). Options that leave `slip` unset
+// take the consumer wait strategy's default (default_slip below): off for the strategies
+// that spin or yield, whose users pay CPU for latency; on for those that park, which
+// already trade microseconds of latency for CPU, and with several producers chasing them
+// cost a line transfer every few events (cpu_ns_per_event in the matrix).
 //
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
@@ -30,6 +34,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <type_traits>
 
 #include "ringlab/sequence.hpp"
@@ -44,10 +49,23 @@ struct processor_options {
     std::uint64_t max_batch = 4096;
     exception_policy on_exception = exception_policy::halt;
     std::uint32_t rewind_limit = 3;
-    /// Temporal slipping while streaming (off by default; detail/slip.hpp); the distance
-    /// must be below max_batch and the ring's capacity.
-    slip_options slip = {};
+    /// Temporal slipping while streaming (detail/slip.hpp); the distance must be below
+    /// max_batch and the ring's capacity. Unset: the consumer wait strategy's default
+    /// (default_slip); `slip_options{}` turns it off.
+    std::optional<slip_options> slip = std::nullopt;
 };
+
+/// The slip of a stage whose options leave it unset: a wait strategy that declares
+/// `streaming_slip` (a distance) slips that far, bounded by an eighth of the ring and half
+/// the largest batch, so that stages one after another on one ring each get their head
+/// start; off when that leaves less than 2, and for strategies that declare nothing.
+template <class Wait>
+[[nodiscard]] constexpr slip_options default_slip(std::uint64_t capacity, std::uint64_t max_batch) noexcept {
+    std::uint64_t distance = 0;
+    if constexpr (requires { Wait::streaming_slip; }) distance = Wait::streaming_slip;
+    distance = std::min({distance, capacity / 8, max_batch / 2});
+    return distance < 2 ? slip_options{} : slip_options{static_cast<std::uint32_t>(distance)};
+}
 
 /// A handler that writes to the events it handles (for later stages to read) says so with
 /// `using mutates_events = std::true_type;`; every other handler gets const events.
@@ -73,8 +91,11 @@ public:
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
         // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
         options_.max_batch = std::min<std::uint64_t>(options_.max_batch, barrier_.ring().capacity());
-        options_.slip = detail::validated_slip("batch_event_processor", options_.slip,
-                                               barrier_.ring().capacity(), options_.max_batch);
+        const std::uint64_t capacity = barrier_.ring().capacity();
+        slip_ = detail::validated_slip(
+            "batch_event_processor",
+            options_.slip.value_or(default_slip<typename Ring::wait_type>(capacity, options_.max_batch)),
+            capacity, options_.max_batch);
     }
     batch_event_processor(const batch_event_processor&) = delete;
     batch_event_processor& operator=(const batch_event_processor&) = delete;
@@ -89,9 +110,8 @@ public:
             const std::uint64_t stop = stop_.load(at("batch_event_processor.P1a.stop", mo::relaxed));
             if (next >= stop) break;
             const std::uint64_t limit = std::min(next + options_.max_batch, stop);
-            const bool streaming = options_.slip.enabled() && since_idle >= options_.slip.after;
-            const auto w =
-                barrier_.wait_for(next, limit, stop_, no_timeout, streaming ? &options_.slip : nullptr);
+            const bool streaming = slip_.enabled() && since_idle >= slip_.after;
+            const auto w = barrier_.wait_for(next, limit, stop_, no_timeout, streaming ? &slip_ : nullptr);
             if (w.idled) since_idle = 0;
             if (w.slipped) slips_.add();
             if (w.result == wait_result::alerted) break;
@@ -176,6 +196,7 @@ private:
     Handler& handler_;
     sequence<Sync>& progress_;
     processor_options options_;
+    slip_options slip_;  // options_.slip, or the wait strategy's default
     typename Sync::counter processed_;
     typename Sync::counter batches_;
     typename Sync::counter handler_errors_;

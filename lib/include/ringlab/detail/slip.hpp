@@ -53,7 +53,7 @@ struct slip_options {
     /// slipped and took its run slips again.
     std::uint32_t after = 16;
 
-    [[nodiscard]] bool enabled() const noexcept { return distance != 0; }
+    [[nodiscard]] constexpr bool enabled() const noexcept { return distance != 0; }
 };
 
 namespace detail {
