@@ -846,6 +846,26 @@ TEST(disruptor, a_shutdown_timeout_halts_a_stage_that_does_not_drain) {
     EXPECT_EQ(handled, 3u);
 }
 
+// A stage that failed will not move again: a shutdown with a timeout returns once the others
+// drained, not when the timeout ends (the DST workload checks the same in virtual time, with
+// a canary).
+TEST(disruptor, a_shutdown_timeout_does_not_wait_on_a_failed_stage) {
+    diamond_failing_at_5<disruptor<event, single_producer, yielding_wait>> t;
+    auto& [d, a, b, c, ex] = t;
+    std::uint64_t published = 0;
+    unless_stranded(d, [&] { published = produce_until_alerted(d, 100'000); });
+    constexpr std::uint64_t minute_ns = 60'000'000'000;
+    const auto began = std::chrono::steady_clock::now();
+    const auto report = d.shutdown(ex, minute_ns);
+    EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(30))
+        << "shutdown waited out its timeout on a stage that had failed";
+    EXPECT_FALSE(report.drained);
+    EXPECT_EQ(report.published_end, published);
+    EXPECT_EQ(a.expected, published) << "a stage beside the failed one was halted before it drained";
+    EXPECT_EQ(b.expected, published) << "a stage beside the failed one was halted before it drained";
+    EXPECT_EQ(c.handled.size(), 5u);
+}
+
 TEST(disruptor, a_shutdown_timeout_near_the_largest_still_drains) {
     disruptor<event, single_producer, yielding_wait> d(8);
     checking_handler a;

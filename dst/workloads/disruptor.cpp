@@ -34,7 +34,8 @@
 // failed one would hang it: a liveness failure). Such runs try to publish up to three
 // rings: once the ring is full behind the stopped stage, each producer's wait must return
 // `alerted` (a producer waiting for ever is a liveness failure), and only after the
-// failure. The stages that did not stop drain everything published. (The one multi-producer
+// failure. The stages that did not stop drain everything published. Such runs shut down
+// with a timeout, which must not be waited out on the stages that stopped. (The one multi-producer
 // topology has one stage, so no stage survives there to stop at a claim an alerted
 // producer left unpublished: disruptor_props.dag_dst draws multi-producer DAGs for that.)
 #include <algorithm>
@@ -242,7 +243,15 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
             }
         }
         for (const std::uint32_t t : threads) ctx.join(t);
-        const auto report = d.shutdown(exec);
+        // A failure run shuts down with a timeout far longer than any drain here: the stages
+        // that stopped short will never reach the end, and it must not wait for them.
+        constexpr std::uint64_t shutdown_timeout_ns = 20'000'000;  // virtual time
+        const std::uint64_t shutdown_began = ctx.now_ns();
+        const auto report = with_failure ? d.shutdown(exec, shutdown_timeout_ns) : d.shutdown(exec);
+        ctx.check_that(ctx.now_ns() - shutdown_began < shutdown_timeout_ns, [&] {
+            return std::string("shutdown waited out its whole timeout (") +
+                   std::to_string(shutdown_timeout_ns / 1'000'000) + " ms) on stages that had stopped";
+        });
         ctx.check_that(alerted > 0 || published == events, [&] {
             return std::to_string(alerted) + " producers were alerted after publishing " +
                    std::to_string(published) + " of " + std::to_string(events) + " events";
@@ -319,6 +328,9 @@ const register_workload registration{workload_spec{
          "a stage halted by a handler's exception leaves the stages after it waiting on it"},
         {canary_spec::kind::planted, "disruptor.failed_stage_leaves_producers_waiting",
          "a stage halted by a handler's exception leaves producers waiting for room it will never make"},
+        {canary_spec::kind::planted, "disruptor.shutdown_waits_on_stopped_stages",
+         "a shutdown with a timeout waits on stages that failed or were halted, so it always takes the whole "
+         "timeout"},
         {canary_spec::kind::planted, "ring_buffer.progress_skips_producers",
          "a consumer's progress wakes later stages but not a producer asleep for room"},
         {canary_spec::kind::planted, "slip.unbounded",

@@ -19,6 +19,9 @@
 // published (the last claimed position, unless a claim was given up unpublished, below)
 // and stops, so everything published is processed exactly once; with a timeout, stages
 // still short of it are halted and the report says how many events each did not process.
+// The timeout waits only for stages still running: one that stopped short (failed or
+// halted) will not move, so a shutdown after a failure returns as soon as the others are
+// done, not when the timeout ends.
 // A stage that a handler's exception halted (exception_policy::halt) halts the stages after
 // it as it stops: the report then names the error and what each stage did not process.
 // The ring no longer drains past a halted stage, so halting one (a handler's exception, or
@@ -219,6 +222,9 @@ private:
         sequence<Sync> own;
         sequence<Sync>* progress;
         std::size_t thread = 0;
+        // Set by the stage's thread as its last act; relaxed: shutdown() only stops waiting
+        // on it, and reads what the stage did after joining its thread.
+        typename Sync::template atomic<std::uint32_t> stopped{0};
         std::size_t member = 0;  // joiners' slot, for stages added at run time
         bool joined = false;     // added at run time (add_consumer)
         bool removed = false;    // a run-time consumer that has left
@@ -275,6 +281,7 @@ private:
         s.thread = executor.spawn(s.name, [this, target] {
             target->run();
             if (target->error()) stage_failed(*target);
+            target->stopped.store(1, at("disruptor.stage_stopped", mo::relaxed));
         });
     }
 
@@ -325,12 +332,18 @@ private:
         return all;
     }
 
+    /// Whether every stage either reached `final_position` or stopped short of it (a stage
+    /// that failed or was halted never moves again) before the timeout.
     bool wait_drained(std::uint64_t final_position, std::uint64_t timeout_ns) {
         detail::deadline<Sync> limit(timeout_ns);
         for (;;) {
-            bool drained = true;
-            for (stage_base* s : all_stages()) drained = drained && s->progress->get() >= final_position;
-            if (drained) return true;
+            bool settled = true;
+            for (stage_base* s : all_stages()) {
+                const bool stopped = !Sync::canary("disruptor.shutdown_waits_on_stopped_stages") &&
+                                     s->stopped.load(at("disruptor.stage_stopped_poll", mo::relaxed)) != 0;
+                settled = settled && (stopped || s->progress->get() >= final_position);
+            }
+            if (settled) return true;
             if (limit.passed()) return false;
             Sync::sleep_ns(10'000);
         }
