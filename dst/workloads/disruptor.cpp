@@ -6,6 +6,8 @@
 //   multicast   P -> A, P -> B, P -> C      1P-3C
 //   diamond     P -> A, P -> B, (A,B) -> C  1P-3C
 //   sequencer   P1,P2,P3 -> A               3P-1C (multi-producer)
+//   3P-diamond  P1,P2,P3 -> the diamond     3P-3C (multi-producer, with stages that survive
+//                                           a failure: see below)
 //
 // The producers wait on a full ring with the consumers' strategy, or with one of another
 // kind: yielding, or blocking, where a producer asleep depends on consumers of another kind
@@ -34,10 +36,10 @@
 // failed one would hang it: a liveness failure). Such runs try to publish up to three
 // rings: once the ring is full behind the stopped stage, each producer's wait must return
 // `alerted` (a producer waiting for ever is a liveness failure), and only after the
-// failure. The stages that did not stop drain everything published. Such runs shut down
-// with a timeout, which must not be waited out on the stages that stopped. (The one multi-producer
-// topology has one stage, so no stage survives there to stop at a claim an alerted
-// producer left unpublished: disruptor_props.dag_dst draws multi-producer DAGs for that.)
+// failure. The stages that did not stop drain everything published, up to the first claim
+// an alerted producer left unpublished (3P-diamond: A or B survives C's failure, and one
+// of them survives the other's). Such runs shut down with a timeout, which must not be
+// waited out on the stages that stopped.
 #include <algorithm>
 #include <functional>
 #include <optional>
@@ -59,7 +61,7 @@ struct event {
 
 constexpr std::uint64_t value_of(std::uint64_t position) { return position * 3 + 1; }
 
-enum class topology : std::uint8_t { unicast, pipeline, multicast, diamond, sequencer };
+enum class topology : std::uint8_t { unicast, pipeline, multicast, diamond, sequencer, multi_diamond };
 
 std::vector<stage_spec> stages_of(topology t) {
     switch (t) {
@@ -70,6 +72,7 @@ std::vector<stage_spec> stages_of(topology t) {
         case topology::multicast:
             return {{"A", {}}, {"B", {}}, {"C", {}}};
         case topology::diamond:
+        case topology::multi_diamond:
             return {{"A", {}}, {"B", {}}, {"C", {"A", "B"}}};
         case topology::sequencer:
             return {{"A", {}}};
@@ -249,8 +252,9 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         const std::uint64_t shutdown_began = ctx.now_ns();
         const auto report = with_failure ? d.shutdown(exec, shutdown_timeout_ns) : d.shutdown(exec);
         ctx.check_that(ctx.now_ns() - shutdown_began < shutdown_timeout_ns, [&] {
-            return std::string("shutdown waited out its whole timeout (") +
-                   std::to_string(shutdown_timeout_ns / 1'000'000) + " ms) on stages that had stopped";
+            return std::string("shutdown took its whole timeout (") +
+                   std::to_string(shutdown_timeout_ns / 1'000'000) +
+                   " ms): it waited on a stage that had stopped, or one neither drained nor stopped";
         });
         ctx.check_that(alerted > 0 || published == events, [&] {
             return std::to_string(alerted) + " producers were alerted after publishing " +
@@ -286,10 +290,10 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
 }
 
 void workload(run_context& ctx) {
-    const auto topo = static_cast<topology>(ctx.knob("topology", 0, 4));
+    const auto topo = static_cast<topology>(ctx.knob("topology", 0, 5));
     with_wait_strategy(ctx, [&]<template <class> class Wait>() {
         auto run = [&]<template <class> class ProducerWait>() {
-            if (topo == topology::sequencer) {
+            if (topo == topology::sequencer || topo == topology::multi_diamond) {
                 exercise<multi_producer, Wait, ProducerWait>(ctx, topo, 3);
             } else {
                 exercise<single_producer, Wait, ProducerWait>(ctx, topo, 1);
@@ -315,7 +319,9 @@ void workload(run_context& ctx) {
 
 const register_workload registration{workload_spec{
     "disruptor",
-    "unicast, pipeline, multicast, diamond, 3P-1C sequencer; drain on shutdown; a consumer joins and leaves",
+    "unicast, pipeline, multicast, diamond, 3P-1C sequencer, 3P diamond; drain on shutdown; a consumer joins "
+    "and "
+    "leaves",
     &workload,
     {
         {canary_spec::kind::planted, "sequence_barrier.ignores_dependents",
@@ -331,6 +337,9 @@ const register_workload registration{workload_spec{
         {canary_spec::kind::planted, "disruptor.shutdown_waits_on_stopped_stages",
          "a shutdown with a timeout waits on stages that failed or were halted, so it always takes the whole "
          "timeout"},
+        {canary_spec::kind::planted, "disruptor.shutdown_drains_to_the_cursor",
+         "shutdown drains the stages to the last claim, and waits for ever at one an alerted producer left "
+         "unpublished"},
         {canary_spec::kind::planted, "ring_buffer.progress_skips_producers",
          "a consumer's progress wakes later stages but not a producer asleep for room"},
         {canary_spec::kind::planted, "slip.unbounded",
