@@ -165,7 +165,7 @@ bool scheduler::run() {
     faults_init();
     if (live_ > 0) {
         logical_thread* first = choose(sync::sim_op::yield, false);
-        result.schedule.push_back({step_, first->id});
+        result.schedule.push_back({decision_, first->id});
         current_ = first;
         asan_before_switch(&main_, first, false);
         bctx::transfer_t t = bctx::jump_fcontext(first->ctx, &main_);
@@ -286,7 +286,7 @@ void scheduler::point(sync::sim_op op, const char* label, const std::source_loca
 
 void scheduler::switch_to(logical_thread* next) {
     logical_thread* prev = current_;
-    result.schedule.push_back({step_, next->id});
+    result.schedule.push_back({decision_, next->id});
     current_ = next;
     const bool leaving = prev->state == thread_state::finished || prev->state == thread_state::crashed;
     asan_before_switch(prev, next, leaving);

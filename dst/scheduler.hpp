@@ -49,10 +49,12 @@ enum class strategy_kind : std::uint8_t { random_walk, pct, preemption_bound };
 [[nodiscard]] const char* to_string(strategy_kind k) noexcept;
 [[nodiscard]] std::optional<strategy_kind> parse_strategy(const std::string& name) noexcept;
 
-/// A scheduling decision that differs from "keep running the current thread":
-/// at step `step`, thread `thread` runs.
+/// A scheduling decision that differs from "keep running the current thread": at the
+/// `decision`-th choice of who runs (counted from 1), thread `thread` runs. Choices, not
+/// steps: one step can hold several (a thread that finishes or blocks right after it was
+/// picked hands over within its step), and a replay must tell them apart.
 struct schedule_entry {
-    std::uint64_t step = 0;
+    std::uint64_t decision = 0;
     std::uint32_t thread = 0;
     friend bool operator==(const schedule_entry&, const schedule_entry&) = default;
 };

@@ -197,6 +197,7 @@ private:
     std::int64_t pct_lowest_ = 0;
     std::uint32_t preemptions_ = 0;
     std::size_t forced_next_ = 0;
+    std::uint64_t decision_ = 0;  // choose() calls so far: what schedule entries count
 };
 
 void fiber_entry(bctx::transfer_t t);

@@ -8,8 +8,9 @@
 //                     starve the run.
 //   preemption_bound  runs the current thread until it blocks, spins or reads the clock,
 //                     preempting it at random steps at most `preemption_bound` times per run.
-//   forced            (replay) the recorded switches, else the current thread, else the
-//                     lowest-numbered runnable one.
+//   forced            (replay) the recorded switches (counted in decisions, schedule_entry),
+//                     else the current thread (also one that blocked and was woken again),
+//                     else the lowest-numbered runnable one.
 #include <algorithm>
 
 #include "dst/scheduler_impl.hpp"
@@ -56,6 +57,7 @@ logical_thread* scheduler::lowest_runnable() const {
 }
 
 logical_thread* scheduler::choose(sync::sim_op op, bool current_can_run) {
+    ++decision_;
     if (runnable_.empty()) return nullptr;
     if (opt_.forced) return choose_forced(current_can_run);
     switch (opt_.strategy) {
@@ -71,14 +73,17 @@ logical_thread* scheduler::choose(sync::sim_op op, bool current_can_run) {
 
 logical_thread* scheduler::choose_forced(bool current_can_run) {
     const auto& forced = *opt_.forced;
-    while (forced_next_ < forced.size() && forced[forced_next_].step < step_) ++forced_next_;
-    if (forced_next_ < forced.size() && forced[forced_next_].step == step_) {
+    while (forced_next_ < forced.size() && forced[forced_next_].decision < decision_) ++forced_next_;
+    if (forced_next_ < forced.size() && forced[forced_next_].decision == decision_) {
         const std::uint32_t id = forced[forced_next_++].thread;
         if (id >= 1 && id <= threads_.size() && threads_[id - 1]->state == thread_state::runnable) {
             return threads_[id - 1].get();
         }
     }
-    if (current_can_run) return current_;
+    // No recorded switch: the thread that ran on. That is the current thread also when it
+    // blocked and was woken again before anyone else ran (timers that fired together, the
+    // end of a stall): the recorded run picked it without a switch to record.
+    if (current_can_run || (current_ != &main_ && current_->state == thread_state::runnable)) return current_;
     return lowest_runnable();
 }
 

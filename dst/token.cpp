@@ -121,9 +121,9 @@ std::string encode(const replay_token& t) {
         std::vector<std::uint8_t> bytes;
         std::uint64_t prev = 0;
         for (const auto& e : *t.schedule) {
-            put_varint(bytes, e.step - prev);
+            put_varint(bytes, e.decision - prev);
             put_varint(bytes, e.thread);
-            prev = e.step;
+            prev = e.decision;
         }
         out += "~s" + to_base64(bytes);
     }
@@ -191,7 +191,7 @@ std::optional<replay_token> decode(const std::string& text, std::string& error) 
             }
             std::vector<schedule_entry> schedule;
             std::size_t pos = 0;
-            std::uint64_t step = 0;
+            std::uint64_t decision = 0;
             while (pos < bytes.size()) {
                 std::uint64_t delta = 0;
                 std::uint64_t thread = 0;
@@ -201,8 +201,8 @@ std::optional<replay_token> decode(const std::string& text, std::string& error) 
                     error = "truncated schedule";
                     return std::nullopt;
                 }
-                step += delta;
-                schedule.push_back({step, static_cast<std::uint32_t>(thread)});
+                decision += delta;
+                schedule.push_back({decision, static_cast<std::uint32_t>(thread)});
             }
             t.schedule = std::move(schedule);
             break;

@@ -3,7 +3,8 @@
 //   <workload>~<strategy>~<seed, 16 hex>[~c<canary>][~m<mutant>][~s<schedule>][~h<trace hash>]
 //
 // strategy is `random`, `pct<depth>` or `pb<bound>`; the schedule (present for shrunk
-// failures) lists the switches as varint (step delta, thread) pairs in base64url; the hash
+// failures) lists the switches as varint (decision delta, thread) pairs in base64url (a
+// decision is one choice of who runs, schedule_entry); the hash
 // lets replay check that it saw the same run. The alphabet needs no shell quoting.
 #pragma once
 

@@ -51,6 +51,39 @@ TEST(dst_scheduler, different_strategies_give_different_schedules) {
     EXPECT_GT(differ, 80);
 }
 
+// A shrunk token replays a run from its recorded switches: replaying all of them must give
+// the same run. The hard cases are choices within one step: threads that sleep for the same
+// time and wake together (the one that slept last may run on without a switch), and a
+// thread that finishes right after it was picked.
+TEST(dst_scheduler, the_recorded_schedule_replays_the_same_run) {
+    auto sleepers = [](run_context& ctx) {
+        auto count = std::make_shared<sim::atomic<int>>(0);
+        for (int t = 0; t < 3; ++t) {
+            ctx.spawn("sleeper", [count, t] {
+                for (int i = 0; i < 20 + t; ++i) {
+                    sim::sleep_ns(1'000);
+                    count->fetch_add(1, at("test.sleepers.count", mo::relaxed));
+                }
+            });
+        }
+        ctx.run();
+    };
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+        for (const auto k :
+             {strategy_kind::random_walk, strategy_kind::pct, strategy_kind::preemption_bound}) {
+            const run_result a = run_once(sleepers, with_seed(seed, k));
+            run_options forced = with_seed(seed, k);
+            forced.forced = a.schedule;
+            const run_result b = run_once(sleepers, forced);
+            ASSERT_EQ(a.kind, verdict::pass) << a.message;
+            ASSERT_EQ(a.trace_hash, b.trace_hash) << "seed " << seed << ", strategy " << to_string(k);
+            const run_result c = run_once(spsc().body, with_seed(seed, k));
+            forced.forced = c.schedule;
+            ASSERT_EQ(c.trace_hash, run_once(spsc().body, forced).trace_hash) << "spsc_ring, seed " << seed;
+        }
+    }
+}
+
 TEST(dst_scheduler, virtual_time_is_exact) {
     run_options o = with_seed(7);
     o.faults = false;
