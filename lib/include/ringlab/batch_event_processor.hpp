@@ -21,10 +21,9 @@
 // runs of about the distance from lines the producers have finished with, rather than
 // chasing them a few events behind. The cost: an event that arrives while a slip polls
 // waits for the slip to end (at most slip.polls pauses). Options that leave `slip` unset
-// take the consumer wait strategy's default (default_slip below): off for the strategies
-// that spin or yield, whose users pay CPU for latency; on for those that park, which
-// already trade microseconds of latency for CPU, and with several producers chasing them
-// cost a line transfer every few events (cpu_ns_per_event in the matrix).
+// take the consumer wait strategy's default (default_slip below): on for blocking_wait and
+// timeout_blocking_wait, which already trade microseconds of latency for CPU; off for the
+// others (wait_strategy.hpp says why).
 //
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
@@ -51,7 +50,8 @@ struct processor_options {
     std::uint32_t rewind_limit = 3;
     /// Temporal slipping while streaming (detail/slip.hpp); the distance must be below
     /// max_batch and the ring's capacity. Unset: the consumer wait strategy's default
-    /// (default_slip); `slip_options{}` turns it off.
+    /// (default_slip). `slip_options{}` turns it off; note that `slip = {}` and
+    /// `.slip = {}` mean unset, not off.
     std::optional<slip_options> slip = std::nullopt;
 };
 

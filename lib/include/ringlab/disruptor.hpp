@@ -142,8 +142,8 @@ public:
         std::uint64_t slowest = report.final_position;
         for (stage_base* s : all_stages()) slowest = std::min(slowest, s->progress->get());
         report.published_end = ring_.published_end(slowest, report.final_position);
-        // Planted bug: the stages drain to the last claim, and wait for ever at one that an
-        // alerted producer left unpublished.
+        // Planted bug: the stages drain to the last claim, and wait at one that an alerted
+        // producer left unpublished (for ever, or until a shutdown timeout halts them).
         if (Sync::canary("disruptor.shutdown_drains_to_the_cursor"))
             report.published_end = report.final_position;
         for (auto& s : all_stages()) s->drain_to(report.published_end);

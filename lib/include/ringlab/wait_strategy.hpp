@@ -30,8 +30,8 @@
 // default_slip). The two that park declare 2,048: a stage that chases several producers a
 // few events behind pulls every line across while it is written, and the matrix's
 // disruptor.sequencer rows under these strategies ran about a fifth faster slipping. The
-// others declare nothing: their users pay CPU for latency, and a slip can add up to its
-// polls of pauses to an event's.
+// others declare nothing: busy_spin and yielding users pay CPU for latency, which a slip
+// spends (up to its polls of pauses on an event); backoff_wait was not measured for one.
 //
 // Synchronisation edges of the alert flag (every strategy):
 //   [A1]  alerter:   flag_.store(1) release  publishes what the alerter wrote before alert()

@@ -1,6 +1,7 @@
-// detail/slip.hpp: temporal slipping, an opt-in throughput mode for a consumer that streams
-// right behind its producers (FastForward, Giacomoni et al., PPoPP 2008). Used by
-// spsc_ring (spsc_options::slip) and batch_event_processor (processor_options::slip).
+// detail/slip.hpp: temporal slipping, a throughput mode for a consumer that streams right
+// behind its producers (FastForward, Giacomoni et al., PPoPP 2008). Used by spsc_ring
+// (spsc_options::slip, opt-in) and batch_event_processor (processor_options::slip: opt-in,
+// except under the wait strategies that declare a default, batch_event_processor.hpp).
 //
 // Why. A consumer that keeps up with its producer reads each slot's line while the
 // producer is still writing the rest of it: every few events the line crosses between the
@@ -8,8 +9,9 @@
 // thousand positions behind reads lines the producer has finished with, and both sides
 // run at the speed of their own caches. Which of the two regimes a free-running pair
 // settles in is otherwise chance; the matrix rows .../slip_2048 measure the difference
-// beside the default rows (and cannot remove what the machine adds: on a VM whose vCPUs
-// sit far apart, every line costs more in both).
+// beside the default rows, and .../blocking_wait/slip_0 beside the blocking rows that slip
+// by default (neither can remove what the machine adds: on a VM whose vCPUs sit far apart,
+// every line costs more in both).
 //
 // What. A consumer that has been streaming (it took at least `after` events since it last
 // found none ready) and now finds fewer than `distance` ready first waits, with a pause
