@@ -443,20 +443,30 @@ TEST(sequence_barrier, slips_only_on_a_short_run_with_room_for_the_distance) {
     EXPECT_FALSE(w.slipped) << "a run of the distance or more needs no slip";
 }
 
-TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_by_one_event) {
+/// One stage on a blocking_wait ring of 64 whose wait parks at once when it finds nothing,
+/// so that parked_waiters() says it waits.
+struct parking_stage {
     using ring_t = ring_buffer<event, single_producer, blocking_wait>;
-    ring_t::options ring_options;
-    ring_options.consumer_wait.spin_limit = 0;  // park at once: parked_waiters() says it waits
-    ring_options.consumer_wait.yield_ns = 0;
-    ring_t ring(64, ring_options);
+    static ring_t::options parks_at_once() {
+        ring_t::options o;
+        o.consumer_wait.spin_limit = 0;
+        o.consumer_wait.yield_ns = 0;
+        return o;
+    }
+    ring_t ring{64, parks_at_once()};
     hooked_handler h;
     sequence<> progress;
-    ring.gating().add(progress);
-    processor_options options;
-    options.max_batch = 32;
-    options.slip = slip_options{8, 4, 2};
-    batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
-    auto settle = [&](std::uint64_t processed) {
+    batch_event_processor<ring_t, hooked_handler> p;
+
+    explicit parking_stage(processor_options options)
+        : p(sequence_barrier<ring_t>(ring), h, progress, options) {
+        ring.gating().add(progress);
+    }
+    void publish(int n) {
+        for (int i = 0; i < n; ++i) ring.publish(*ring.try_next());
+    }
+    /// Waits until the stage processed `processed` events and parked.
+    void settle(std::uint64_t processed) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while ((progress.get() < processed || ring.consumer_wait().parked_waiters() == 0) &&
                std::chrono::steady_clock::now() < deadline) {
@@ -464,22 +474,29 @@ TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_by_one_eve
         }
         ASSERT_EQ(progress.get(), processed);
         ASSERT_EQ(ring.consumer_wait().parked_waiters(), 1u);
-    };
+    }
+};
+
+TEST(batch_event_processor, slips_after_a_stream_and_never_when_woken_by_one_event) {
+    processor_options options;
+    options.max_batch = 32;
+    options.slip = slip_options{8, 4, 2};
+    parking_stage s(options);
     // One run of twenty (no slip: it is longer than the distance), then none after a
     // stream: one slip, then it parks.
-    for (int i = 0; i < 20; ++i) ring.publish(*ring.try_next());
-    std::thread consumer([&] { p.run(); });
-    settle(20);
+    s.publish(20);
+    std::thread consumer([&] { s.p.run(); });
+    s.settle(20);
     // Woken by one event at a time, it has taken one event since it last found none: it
     // must not slip.
     for (std::uint64_t k = 21; k <= 70; ++k) {
-        ring.publish(*ring.try_next());
-        settle(k);
+        s.publish(1);
+        s.settle(k);
     }
-    p.drain_to(70);
+    s.p.drain_to(70);
     consumer.join();
-    EXPECT_EQ(p.stats().slips, 1u);
-    EXPECT_EQ(h.seen.size(), 70u);
+    EXPECT_EQ(s.p.stats().slips, 1u);
+    EXPECT_EQ(s.h.seen.size(), 70u);
 }
 
 TEST(batch_event_processor, slips_by_its_wait_strategys_default_unless_told_not_to) {
@@ -491,29 +508,17 @@ TEST(batch_event_processor, slips_by_its_wait_strategys_default_unless_told_not_
     static_assert(!default_slip<busy_spin_wait<>>(65536, 4096).enabled());
     static_assert(!default_slip<yielding_wait<>>(65536, 4096).enabled());
     // A stream of twenty, then none: a stage that slips does so once, then parks.
-    using ring_t = ring_buffer<event, single_producer, blocking_wait>;
     auto slips_after_a_stream = [](std::optional<slip_options> slip) -> std::uint64_t {
-        ring_t::options ring_options;
-        ring_options.consumer_wait.spin_limit = 0;
-        ring_options.consumer_wait.yield_ns = 0;
-        ring_t ring(64, ring_options);
-        hooked_handler h;
-        sequence<> progress;
-        ring.gating().add(progress);
         processor_options options;
         options.slip = slip;
-        batch_event_processor<ring_t, hooked_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
-        for (int i = 0; i < 20; ++i) ring.publish(*ring.try_next());
-        std::thread consumer([&] { p.run(); });
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while ((progress.get() < 20 || ring.consumer_wait().parked_waiters() == 0) &&
-               std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::yield();
-        }
-        p.drain_to(20);
+        parking_stage s(options);
+        s.publish(20);
+        std::thread consumer([&] { s.p.run(); });
+        s.settle(20);
+        s.p.drain_to(20);
         consumer.join();
-        EXPECT_EQ(h.seen.size(), 20u);
-        return p.stats().slips;
+        EXPECT_EQ(s.h.seen.size(), 20u);
+        return s.p.stats().slips;
     };
     EXPECT_EQ(slips_after_a_stream(std::nullopt), 1u) << "blocking_wait's default on a ring of 64: slip 8";
     EXPECT_EQ(slips_after_a_stream(slip_options{}), 0u) << "slip_options{} turns it off";
