@@ -55,13 +55,19 @@ void produce(D& d, std::uint64_t count) {
     ASSERT_EQ(produce_until_alerted(d, count), count) << "the producers' wait was alerted";
 }
 
+/// Polls `done()` every millisecond until it holds, for at most 10 s.
+template <class Done>
+void within_10s(Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 /// Waits up to 10 s for a thread to park in `wait`; returns how many are parked.
 template <class W>
 std::uint32_t parked_in(const W& wait) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (wait.parked_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    within_10s([&] { return wait.parked_waiters() != 0; });
     return wait.parked_waiters();
 }
 
@@ -467,11 +473,7 @@ struct parking_stage {
     }
     /// Waits until the stage processed `processed` events and parked.
     void settle(std::uint64_t processed) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while ((progress.get() < processed || ring.consumer_wait().parked_waiters() == 0) &&
-               std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::yield();
-        }
+        within_10s([&] { return progress.get() >= processed && ring.consumer_wait().parked_waiters() != 0; });
         ASSERT_EQ(progress.get(), processed);
         ASSERT_EQ(ring.consumer_wait().parked_waiters(), 1u);
     }

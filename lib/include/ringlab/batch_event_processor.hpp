@@ -89,9 +89,9 @@ public:
                           processor_options options = {})
         : barrier_(barrier), handler_(handler), progress_(progress), options_(options) {
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
-        // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
-        options_.max_batch = std::min<std::uint64_t>(options_.max_batch, barrier_.ring().capacity());
         const std::uint64_t capacity = barrier_.ring().capacity();
+        // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
+        options_.max_batch = std::min<std::uint64_t>(options_.max_batch, capacity);
         slip_ = detail::validated_slip(
             "batch_event_processor",
             options_.slip.value_or(default_slip<typename Ring::wait_type>(capacity, options_.max_batch)),
