@@ -380,6 +380,12 @@ TEST(router_canaries, the_rounds_catch_a_broadcast_batch_over_the_credit) {
     EXPECT_TRUE(report) << "nothing noticed a broadcast batch sent on the credit for one event: " << report;
 }
 
+TEST(router_canaries, the_rounds_catch_a_direct_broadcast_over_the_credit) {
+    const canary_scope bug("router.direct_room_plus_one");
+    const catch_report report = caught("rounds with router.direct_room_plus_one", "over credit", sim_rounds);
+    EXPECT_TRUE(report) << "nothing noticed a direct broadcast past the scarcest credit: " << report;
+}
+
 // The control: the same rounds on the sim backend, with no canary on.
 TEST(router_canaries, the_sim_backend_passes_without_canaries) {
     EXPECT_TRUE(rc::check("rounds under sim", sim_rounds));

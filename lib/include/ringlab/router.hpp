@@ -23,10 +23,12 @@
 // consumer calls are wait-free except take(), which waits through the lane's strategy.
 // Knobs: batch_max (events per step), batch_time_us (virtual or real time per step),
 // yield_every and idle_spin_limit (run()), and the wait strategy.
-// A step takes up to batch_max events from the source. When every attached consumer has
-// credit for its share of them (and no time budget applies), it writes them lane by lane,
-// one head store per lane; otherwise event by event, where the policies act. Both paths
-// give each consumer the same events in the same order.
+// A step takes up to batch_max events from the source. Broadcasting with no time budget,
+// it first moves as many as every attached lane's cached credit allows straight from the
+// source into the lanes (no copy, one head store per lane). The rest it copies into a
+// pending batch: when every attached consumer has credit for its share of that batch (and
+// no time budget applies), it writes it lane by lane; otherwise event by event, where the
+// policies act. Every path gives each consumer the same events in the same order.
 //
 //   router line (per lane)   head (its position = delivered), tail cache, credit, counters
 //   credit line (per lane)   tail: the consumer's released position, the credit it returns
@@ -219,11 +221,21 @@ public:
     std::size_t step() {
         steps_.add();
         poll_control();
-        if (pending_begin_ == pending_end_ && !refill()) return 0;
+        std::size_t direct = 0;
+        if (pending_begin_ == pending_end_) {
+            const u64 room = direct_room();
+            if (room != 0) direct = route_direct(room);
+            // Done when the source ran dry or the batch is full; else the rest of the batch
+            // goes through the pending path, where the policies act.
+            if (direct != room || direct >= cfg_.batch_max || !refill(cfg_.batch_max - direct)) {
+                signal_lanes();
+                return direct;
+            }
+        }
         const std::size_t handled = cfg_.mode == router_mode::broadcast ? route<router_mode::broadcast>()
                                                                         : route<router_mode::work_queue>();
         signal_lanes();
-        return handled;
+        return direct + handled;
     }
 
     /// Steps until stop(): yields every yield_every steps; after idle_spin_limit empty steps
@@ -250,7 +262,7 @@ public:
                 continue;
             }
             idle = 0;
-            (void)source_.consumer_wait().wait_until([&] { return stopping() || refill(); },
+            (void)source_.consumer_wait().wait_until([&] { return stopping() || refill(pending_.size()); },
                                                      cfg_.park_wait_ns);
         }
     }
@@ -506,10 +518,11 @@ private:
         return stop_.load(at("router.stop_poll", mo::relaxed)) != 0;
     }
 
-    bool refill() {
+    /// Takes up to `max` (at most batch_max) events into the pending batch when it is empty.
+    bool refill(std::size_t max) {
         if (pending_begin_ != pending_end_) return true;
         pending_begin_ = 0;
-        pending_end_ = source_.try_pop_batch(&pending_[0], pending_.size());
+        pending_end_ = source_.try_pop_batch(&pending_[0], max);
         taken_.add(pending_end_);
         return pending_end_ != 0;
     }
@@ -650,6 +663,49 @@ private:
         return n;
     }
 
+    /// The direct path's room, when broadcasting with no time budget: the fewest events any
+    /// attached lane has credit for (its tail read only when its cache says none), at most
+    /// batch_max. 0: take the pending batch.
+    u64 direct_room() {
+        if (cfg_.mode != router_mode::broadcast || batch_time_ns_ != 0 || active_.empty()) return 0;
+        u64 room = cfg_.batch_max;
+        for (const u32 id : active_) {
+            lane& l = *lanes_[id];
+            u64 free = cached_credit(l);
+            if (free == 0 && has_credit(l)) free = cached_credit(l);
+            if (free == 0) return 0;
+            if (free < room) room = free;
+        }
+        // The canary below is a planted bug: one event more than the scarcest credit.
+        return Sync::canary("router.direct_room_plus_one") ? room + 1 : room;
+    }
+
+    /// The credit lane `l` has left by its cached tail.
+    [[nodiscard]] u64 cached_credit(const lane& l) const {
+        const u64 backlog = l.head.get() - l.tail_cache;
+        return backlog < l.credit ? l.credit - backlog : 0;
+    }
+
+    /// Up to `room` events straight from the source into every attached lane, each with
+    /// credit for them all: no copy through the pending batch, one head store per lane.
+    std::size_t route_direct(u64 room) {
+        u64 offset = 0;
+        const std::size_t n = source_.consume(
+            [&](const value_type& v) {
+                for (const u32 id : active_) {
+                    lane& l = *lanes_[id];
+                    put(l, l.head.get() + offset, v);
+                }
+                ++offset;
+            },
+            room);
+        if (n == 0) return 0;
+        for (const u32 id : active_) advance(*lanes_[id], id, n);
+        taken_.add(n);
+        routed_.add(n);
+        return n;
+    }
+
     /// Offers `v` to every attached consumer from next_ on; false when the step must end
     /// with `v` still pending (a park that timed out).
     bool broadcast_one(const value_type& v) {
@@ -730,12 +786,20 @@ private:
     /// stamp publishes it.
     void deliver(lane& l, u32 id, const value_type* v, std::size_t n, std::size_t stride = 1) {
         const u64 head = l.head.get();
-        for (std::size_t j = 0; j < n; ++j) {
-            slot& s = l.slots[(head + j) & mask_];
-            s.value.store(v[j * stride]);
-            s.stamp.store(head + j + 1, at("router.K1.deliver", mo::release));
-        }
-        l.head.set(head + n);
+        for (std::size_t j = 0; j < n; ++j) put(l, head + j, v[j * stride]);
+        advance(l, id, n);
+    }
+
+    /// Writes `v` into lane `l` at `position`: the slot's stamp publishes it.
+    void put(lane& l, u64 position, const value_type& v) {
+        slot& s = l.slots[position & mask_];
+        s.value.store(v);
+        s.stamp.store(position + 1, at("router.K1.deliver", mo::release));
+    }
+
+    /// Moves lane `l`'s head past `n` events put into it, and marks it for a signal.
+    void advance(lane& l, u32 id, u64 n) {
+        l.head.set(l.head.get() + n);
         signal_mask_ |= u64{1} << id;
     }
 
