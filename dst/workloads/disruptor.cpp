@@ -331,6 +331,9 @@ const register_workload registration{workload_spec{
          "the producer claims one slot past the slowest consumer: it laps it"},
         {canary_spec::kind::planted, "disruptor.remove_without_wake",
          "removing a consumer does not wake a producer parked for room that only it held back"},
+        {canary_spec::kind::planted, "disruptor.remove_alerts_producers",
+         "removing a consumer alerts the producers as a failed stage does: a producer waiting for room "
+         "gives up though no stage failed"},
         {canary_spec::kind::planted, "disruptor.failed_stage_keeps_successors",
          "a stage halted by a handler's exception leaves the stages after it waiting on it"},
         {canary_spec::kind::planted, "disruptor.failed_stage_leaves_producers_waiting",

@@ -199,6 +199,9 @@ public:
         // A producer parked for room may be waiting on this consumer alone: its leaving is
         // progress (without this wake a blocking producer sleeps for ever).
         if (!Sync::canary("disruptor.remove_without_wake")) ring_.progress_made();
+        // Planted bug: the leaving consumer alerts the producers as a failed stage does, so
+        // a producer waiting for room gives up though every stage is healthy.
+        if (Sync::canary("disruptor.remove_alerts_producers")) ring_.producer_wait().alert();
         s.removed = true;
     }
 
