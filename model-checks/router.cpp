@@ -16,11 +16,11 @@
 //                                          delivered (I3); re-attaches until what it took
 //                                          plus what it was told it missed is every event
 // broadcast_batch  [K1 K1a K2 K2a]         broadcast + park, two lanes of credit 2, batches
-//                                          of 2: the router moves events straight from the
-//                                          source while both lanes have credit, else a whole
-//                                          pending batch lane by lane when both have its
-//                                          credit, event by event otherwise; each consumer
-//                                          takes 4 in order
+//                                          of 2: a step's first event goes straight from
+//                                          the source when both lanes have credit for it; the
+//                                          rest goes out lane by lane when both have credit
+//                                          for all of it, event by event otherwise; each
+//                                          consumer takes 4 in order
 // join_leave       [K4 K4a K5 K5a]         work_queue + park, one lane, two consumers: each
 //                                          claims the lane (one waits for the other to leave
 //                                          and the router to free it, I2), takes and leaves

@@ -17,9 +17,10 @@
 //   virtual time  under DST, batch_time_us ends a step early and a detach waits for
 //                 detach_after_ns, both in virtual time
 // Canaries (each must make a property fail on the check its bug breaks): a drop nobody
-// counts and one delivery over the credit (rounds, sim backend outside a run; the rounds pass
-// there with no canary on), a park that gives up, losing an event, and the weakened lane
-// publication [K1] (stream_dst), an early detach (virtual time).
+// counts, one delivery over the credit, a broadcast batch sent on the credit for one event
+// and a direct broadcast of two events on the credit for one (rounds, sim backend outside a
+// run; the rounds pass there with no canary on), a park that gives up, losing an event, and
+// the weakened lane publication [K1] (stream_dst), an early detach (virtual time).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -383,7 +384,8 @@ TEST(router_canaries, the_rounds_catch_a_broadcast_batch_over_the_credit) {
 TEST(router_canaries, the_rounds_catch_a_direct_broadcast_over_the_credit) {
     const canary_scope bug("router.direct_room_plus_one");
     const catch_report report = caught("rounds with router.direct_room_plus_one", "over credit", sim_rounds);
-    EXPECT_TRUE(report) << "nothing noticed a direct broadcast past the scarcest credit: " << report;
+    EXPECT_TRUE(report) << "nothing noticed a direct broadcast of two events on the credit for one: "
+                        << report;
 }
 
 // The control: the same rounds on the sim backend, with no canary on.

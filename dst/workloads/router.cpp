@@ -263,7 +263,7 @@ const register_workload registration{workload_spec{
         {canary_spec::kind::planted, "router.batch_credit_for_one",
          "a broadcast batch delivered with the credit for one event"},
         {canary_spec::kind::planted, "router.direct_room_plus_one",
-         "a direct broadcast moves one event more than the scarcest credit"},
+         "the direct path moves a second event on the credit checked for one"},
         {canary_spec::kind::mutant, "router.K1.deliver",
          "the lane slot's stamp no longer publishes its value"},
         {canary_spec::kind::mutant, "router.K2.return",
