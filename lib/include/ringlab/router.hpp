@@ -672,16 +672,10 @@ private:
         if (cfg_.mode != router_mode::broadcast || batch_time_ns_ != 0 || active_.empty()) return 0;
         for (const u32 id : active_) {
             lane& l = *lanes_[id];
-            if (cached_credit(l) == 0 && !has_credit(l)) return 0;
+            if (!has_credit(l)) return 0;
         }
         // The canary below is a planted bug: a second event on the credit checked for one.
         return Sync::canary("router.direct_room_plus_one") ? 2 : 1;
-    }
-
-    /// The credit lane `l` has left by its cached tail.
-    [[nodiscard]] u64 cached_credit(const lane& l) const {
-        const u64 backlog = l.head.get() - l.tail_cache;
-        return backlog < l.credit ? l.credit - backlog : 0;
     }
 
     /// Up to `room` events straight from the source into every attached lane, each with
