@@ -128,6 +128,7 @@ std::string encode(const replay_token& t) {
         out += "~s" + to_base64(bytes);
     }
     if (t.trace_hash) out += "~h" + hex16(*t.trace_hash);
+    out += "~v" + std::to_string(token_format);
     return out;
 }
 
@@ -174,6 +175,19 @@ std::optional<replay_token> decode(const std::string& text, std::string& error) 
         switch (p[0]) {
         case 'c': t.canary = body; break;
         case 'm': t.mutant = body; break;
+        case 'v': {
+            const auto format = body.empty() || body[0] == '0' ? std::nullopt : parse_seed(body);
+            if (!format) {
+                error = "bad token format '" + body + "' (a decimal number)";
+                return std::nullopt;
+            }
+            if (*format > token_format) {
+                error = "the token is format " + body + "; this build reads format " +
+                        std::to_string(token_format) + " and older: replay it with the build that printed it";
+                return std::nullopt;
+            }
+            break;
+        }
         case 'h': {
             const auto h = parse_hex(body);
             if (!h) {

@@ -1,7 +1,10 @@
 // dst/token.hpp: the replay token, one printable string that reproduces a run bit-exactly.
 //
-//   <workload>~<strategy>~<seed, 16 hex>[~c<canary>][~m<mutant>][~s<schedule>][~h<trace hash>]
+//   <workload>~<strategy>~<seed, 16 hex>[~c<canary>][~m<mutant>][~s<schedule>][~h<trace hash>]~v<format>
 //
+// The format number says how the token is written; a token without one is format 1 (the
+// tokens printed before the field existed), and a token of a later format is refused with
+// a message that names both, never read as something else.
 // strategy is `random`, `pct<depth>` or `pb<bound>`; the schedule (present for shrunk
 // failures) lists the switches as varint (decision delta, thread) pairs in base64url (a
 // decision is one choice of who runs, schedule_entry); the hash
@@ -16,6 +19,9 @@
 #include "dst/scheduler.hpp"
 
 namespace ringlab::dst {
+
+/// The token format this build writes and reads.
+inline constexpr std::uint32_t token_format = 1;
 
 struct replay_token {
     std::string workload;

@@ -11,11 +11,15 @@
 //                every stage after it stop no later, each producer that finds the ring full
 //                is alerted (never before the failure), the other stages process everything
 //                published (up to the first claim an alerted producer left unpublished), and
-//                shutdown returns and says what was not processed
+//                shutdown returns and says what was not processed. In a third of the cases a
+//                consumer joins at a drawn cursor and leaves at a later one while the
+//                producers run: it starts no later than the cursor it joined at, reads
+//                every event after in order, and its leaving alerts no producer
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
 // Canaries (each must make dag_dst fail on the check its bug breaks, support/canary.hpp): a
 // barrier that ignores its dependents, a single-producer wrap check that is off by one, a
-// slip without its bound, and a failed stage that leaves the producers waiting for room.
+// slip without its bound, a failed stage that leaves the producers waiting for room, and a
+// consumer whose removal alerts the producers.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -55,6 +59,11 @@ struct dag_params {
     std::uint64_t events;
     std::optional<std::size_t> failing;  // a stage whose handler throws at fail_at
     std::uint64_t fail_at = 0;
+    // A consumer added at run time once the cursor reaches join_at, removed once it reaches
+    // leave_at (or once the producers are done, whichever comes first).
+    bool joiner = false;
+    std::uint64_t join_at = 0;
+    std::uint64_t leave_at = 0;
 };
 
 /// Every stage that stops with a failing one: itself and every stage after it.
@@ -66,6 +75,14 @@ std::vector<bool> stopped_by_failure(const dag_params& p) {
         for (const std::size_t dep : p.after[i]) stopped[i] = stopped[i] || stopped[dep];
     }
     return stopped;
+}
+
+/// A run-time consumer that joins and leaves while the producers run, with events enough
+/// after it left for the producers to find the ring full again.
+void gen_joiner(dag_params& p) {
+    p.joiner = true;
+    p.join_at = *rc::gen::inRange<std::uint64_t>(0, p.events + 1);
+    p.leave_at = p.join_at + *rc::gen::inRange<std::uint64_t>(0, p.events - p.join_at + 1);
 }
 
 dag_params gen_dag(std::uint64_t max_events) {
@@ -90,6 +107,7 @@ dag_params gen_dag(std::uint64_t max_events) {
         // Often more than a ring past the failure: the producers must find the ring full.
         p.events += *rc::gen::inRange<std::uint64_t>(0, 2 * p.capacity + 2);
     }
+    if (*rc::gen::inRange(0, 3) == 0) gen_joiner(p);
     return p;
 }
 
@@ -115,6 +133,48 @@ struct dag_handler {
         ++expected;
     }
 };
+
+/// The run-time consumer: from its first position on, every position in order, each with
+/// the value its producer wrote.
+struct joiner_handler {
+    findings* seen = nullptr;
+    std::optional<std::uint64_t> first;
+    std::uint64_t expected = 0;
+
+    void operator()(const event& e, std::uint64_t position, bool) {
+        if (!first) first = expected = position;
+        if (position != expected) seen->fail("the joiner got position " + std::to_string(position));
+        if (e.value != value_of(position))
+            seen->fail("the joiner read a lapped or torn event at " + std::to_string(position));
+        ++expected;
+    }
+};
+
+/// Adds the run-time consumer at join_at and removes it at leave_at (or when the producers
+/// are done): it starts no later than the cursor it joined at and reads every event after.
+template <class D, class Executor>
+void run_joiner(const dag_params& p, D& d, Executor& executor, findings& seen,
+                const std::atomic<std::size_t>& done) {
+    using Sync = typename D::ring_type::sync_type;
+    auto wait_for_cursor = [&](std::uint64_t at) {
+        while (d.ring().cursor() < at && done.load() < p.producers) Sync::yield();
+    };
+    joiner_handler joiner;
+    joiner.seen = &seen;
+    wait_for_cursor(p.join_at);
+    const auto id = d.add_consumer(executor, "joiner", joiner);
+    const std::uint64_t joined_at = d.ring().cursor();
+    if (!id) {
+        seen.fail("add_consumer refused the only joiner");
+        return;
+    }
+    wait_for_cursor(p.leave_at);
+    d.remove_consumer(executor, *id);
+    if (joiner.first && *joiner.first > joined_at) {
+        seen.fail("the joiner started at " + std::to_string(*joiner.first) + ", after the cursor " +
+                  std::to_string(joined_at) + " it joined at");
+    }
+}
 
 /// Builds the DAG on `d`, runs it with `executor`, produces, shuts down; returns findings.
 template <class D, class Executor, class Spawn, class Join>
@@ -142,9 +202,14 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
     std::vector<std::size_t> producers;
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> alerted{0};
+    std::atomic<std::size_t> done{0};  // producers that returned
     for (std::size_t k = 0; k < p.producers; ++k) {
         const std::uint64_t share = p.events / p.producers + (k < p.events % p.producers ? 1 : 0);
         producers.push_back(spawn_producer([&, share] {
+            struct finish {
+                std::atomic<std::size_t>& done;
+                ~finish() { ++done; }
+            } counted{done};
             for (std::uint64_t i = 0; i < share; ++i) {
                 const wait_result r = d.ring().publish_event(
                     [](event& e, std::uint64_t position) { e.value = value_of(position); });
@@ -159,6 +224,7 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
             }
         }));
     }
+    if (p.joiner) run_joiner(p, d, executor, seen, done);
     for (const std::size_t id : producers) join_producer(id);
     const auto report = d.shutdown(executor);
     const bool failure = p.failing && p.fail_at < p.events;
@@ -277,6 +343,9 @@ TEST(disruptor_canaries, the_dag_catches_a_producer_that_laps) {
                                        "DST correctness: data race", [] {
                                            dag_params p = gen_dag(40);
                                            p.producers = 1;
+                                           // A lapped joiner waits for ever on the stamp it
+                                           // lost (liveness), rather than racing.
+                                           p.joiner = false;
                                            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
                                            require(o);
                                        });
@@ -312,6 +381,24 @@ TEST(disruptor_canaries, the_dag_catches_producers_stranded_behind_a_failed_stag
         });
     EXPECT_TRUE(report) << "producers waited for ever behind a failed stage and no property noticed: "
                         << report;
+}
+
+TEST(disruptor_canaries, the_dag_catches_a_removal_that_alerts_the_producers) {
+    const canary_scope bug("disruptor.remove_alerts_producers");
+    const catch_report report =
+        caught("dag_dst with disruptor.remove_alerts_producers", "before any stage failed", [] {
+            // No failure, a joiner, and more than a ring of events after it leaves (drawn
+            // directly, not discarded): a producer that then finds the ring full is alerted.
+            dag_params p = gen_dag(40);
+            p.failing.reset();
+            p.joiner = true;
+            p.join_at = *rc::gen::inRange<std::uint64_t>(0, 20);
+            p.leave_at = p.join_at + *rc::gen::inRange<std::uint64_t>(0, 10);
+            p.events = p.leave_at + p.capacity + *rc::gen::inRange<std::uint64_t>(1, 2 * p.capacity + 2);
+            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+            require(o);
+        });
+    EXPECT_TRUE(report) << "a consumer's removal alerted the producers and no property noticed: " << report;
 }
 #endif
 

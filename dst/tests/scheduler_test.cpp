@@ -227,6 +227,26 @@ TEST(dst_token, round_trips_every_field) {
     EXPECT_FALSE(decode("x", error));
 }
 
+TEST(dst_token, carries_its_format_and_refuses_a_later_one) {
+    replay_token t;
+    t.workload = "spsc_ring";
+    t.seed = 7;
+    const std::string text = encode(t);
+    EXPECT_EQ(text, "spsc_ring~random~0000000000000007~v" + std::to_string(token_format));
+    std::string error;
+    // A token printed before the field existed is format 1.
+    const auto old = decode("spsc_ring~random~0000000000000007", error);
+    ASSERT_TRUE(old) << error;
+    EXPECT_EQ(old->seed, 7u);
+    const std::string later = "spsc_ring~random~0000000000000007~v" + std::to_string(token_format + 1);
+    EXPECT_FALSE(decode(later, error));
+    EXPECT_NE(error.find("this build reads format " + std::to_string(token_format)), std::string::npos)
+        << error;
+    EXPECT_FALSE(decode("spsc_ring~random~0000000000000007~v", error));
+    EXPECT_NE(error.find("bad token format"), std::string::npos) << error;
+    EXPECT_FALSE(decode("spsc_ring~random~0000000000000007~vx", error));
+}
+
 TEST(dst_token, parses_decimal_hex_and_commit_seeds) {
     EXPECT_EQ(parse_seed("42"), 42u);
     EXPECT_EQ(parse_seed("0x2a"), 42u);
