@@ -14,12 +14,16 @@
 //                shutdown returns and says what was not processed. In a third of the cases a
 //                consumer joins at a drawn cursor and leaves at a later one while the
 //                producers run: it starts no later than the cursor it joined at, reads
-//                every event after in order, and its leaving alerts no producer
+//                every event after in order, and its leaving alerts no producer; in half
+//                of those its handler throws after a few events: it then stops gating
+//                (the producers go on past it, none of them alerted) and its progress
+//                stays where it failed
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
 // Canaries (each must make dag_dst fail on the check its bug breaks, support/canary.hpp): a
 // barrier that ignores its dependents, a single-producer wrap check that is off by one, a
-// slip without its bound, a failed stage that leaves the producers waiting for room, and a
-// consumer whose removal alerts the producers.
+// slip without its bound, a failed stage that leaves the producers waiting for room, a
+// consumer whose removal alerts the producers, and a failed run-time consumer that keeps
+// gating them.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -64,6 +68,9 @@ struct dag_params {
     bool joiner = false;
     std::uint64_t join_at = 0;
     std::uint64_t leave_at = 0;
+    // The joiner's handler throws at the event after this many (exception_policy::halt):
+    // it stops gating the producers, and alerts none of them.
+    std::optional<std::uint64_t> joiner_fails_after;
 };
 
 /// Every stage that stops with a failing one: itself and every stage after it.
@@ -83,6 +90,7 @@ void gen_joiner(dag_params& p) {
     p.joiner = true;
     p.join_at = *rc::gen::inRange<std::uint64_t>(0, p.events + 1);
     p.leave_at = p.join_at + *rc::gen::inRange<std::uint64_t>(0, p.events - p.join_at + 1);
+    if (*rc::gen::arbitrary<bool>()) p.joiner_fails_after = *rc::gen::inRange<std::uint64_t>(0, 8);
 }
 
 dag_params gen_dag(std::uint64_t max_events) {
@@ -135,14 +143,20 @@ struct dag_handler {
 };
 
 /// The run-time consumer: from its first position on, every position in order, each with
-/// the value its producer wrote.
+/// the value its producer wrote (until it throws, when it is drawn to fail).
 struct joiner_handler {
     findings* seen = nullptr;
     std::optional<std::uint64_t> first;
     std::uint64_t expected = 0;
+    std::optional<std::uint64_t> throw_after;
+    bool threw = false;
 
     void operator()(const event& e, std::uint64_t position, bool) {
         if (!first) first = expected = position;
+        if (throw_after && expected - *first == *throw_after) {
+            threw = true;
+            throw std::runtime_error("the joiner failed at " + std::to_string(position));
+        }
         if (position != expected) seen->fail("the joiner got position " + std::to_string(position));
         if (e.value != value_of(position))
             seen->fail("the joiner read a lapped or torn event at " + std::to_string(position));
@@ -161,6 +175,7 @@ void run_joiner(const dag_params& p, D& d, Executor& executor, findings& seen,
     };
     joiner_handler joiner;
     joiner.seen = &seen;
+    joiner.throw_after = p.joiner_fails_after;
     wait_for_cursor(p.join_at);
     const auto id = d.add_consumer(executor, "joiner", joiner);
     const std::uint64_t joined_at = d.ring().cursor();
@@ -168,11 +183,18 @@ void run_joiner(const dag_params& p, D& d, Executor& executor, findings& seen,
         seen.fail("add_consumer refused the only joiner");
         return;
     }
+    // A failed joiner no longer gates: the producers go on past it to leave_at.
     wait_for_cursor(p.leave_at);
     d.remove_consumer(executor, *id);
     if (joiner.first && *joiner.first > joined_at) {
         seen.fail("the joiner started at " + std::to_string(*joiner.first) + ", after the cursor " +
                   std::to_string(joined_at) + " it joined at");
+    }
+    // Its progress stays where it stopped: before the event it failed at, if it did.
+    if (joiner.first && d.joined_progress(*id) != joiner.expected) {
+        seen.fail("the joiner's progress reads " + std::to_string(d.joined_progress(*id)) +
+                  "; it processed up to " + std::to_string(joiner.expected) +
+                  (joiner.threw ? " and failed there" : ""));
     }
 }
 
@@ -399,6 +421,26 @@ TEST(disruptor_canaries, the_dag_catches_a_removal_that_alerts_the_producers) {
             require(o);
         });
     EXPECT_TRUE(report) << "a consumer's removal alerted the producers and no property noticed: " << report;
+}
+
+TEST(disruptor_canaries, the_dag_catches_a_failed_joiner_that_keeps_gating) {
+    const canary_scope bug("disruptor.failed_joiner_keeps_gating");
+    const catch_report report =
+        caught("dag_dst with disruptor.failed_joiner_keeps_gating", "DST liveness", [] {
+            // A joiner that fails, stays a member until the producers are done, and more than a
+            // ring of events after its failure (drawn directly, not discarded).
+            dag_params p = gen_dag(40);
+            p.failing.reset();
+            p.joiner = true;
+            p.join_at = *rc::gen::inRange<std::uint64_t>(0, 20);
+            p.joiner_fails_after = *rc::gen::inRange<std::uint64_t>(0, 8);
+            p.events = p.join_at + *p.joiner_fails_after + p.capacity +
+                       *rc::gen::inRange<std::uint64_t>(1, p.capacity + 2);
+            p.leave_at = p.events;
+            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+            require(o);
+        });
+    EXPECT_TRUE(report) << "a failed joiner held the producers back and no property noticed: " << report;
 }
 #endif
 

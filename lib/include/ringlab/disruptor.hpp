@@ -301,7 +301,9 @@ private:
     void stage_failed(stage_base& failed) {
         if (failed.joined) {
             failed.own.set(failed.progress->get());
-            failed.progress->set(released);
+            // Planted bug: the failed consumer keeps gating, and the producers wait for ever
+            // for room it will never give.
+            if (!Sync::canary("disruptor.failed_joiner_keeps_gating")) failed.progress->set(released);
             ring_.progress_made();  // a producer parked for room that only this consumer held back
             return;
         }
