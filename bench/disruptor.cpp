@@ -8,6 +8,7 @@
 //   disruptor.diamond     P ──▶ [ring] ──▶ {A, B} ──▶ C             (1P-3C diamond)
 //   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
 //
+// The sequencer also runs with its three producers on one CPU (knob `producer_cpus_1`).
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
 // with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), and with
@@ -103,8 +104,16 @@ template <class Ring>
     ring.publish(c.begin, c.end);
 }
 
+/// Where the sequencer's two other producers run: on the plan's CPUs after the stage (each
+/// on a core of its own when there are enough), or on the first producer's CPU (knob
+/// producer_cpus_1): three producers that share a core never pull the claim line and the
+/// slot lines from each other, and with more threads than cores the consumer keeps a core
+/// to itself.
+enum class producer_cpus { planned, shared };
+
 template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
-void topology_throughput(benchmark::State& state, shape s, const processor_options& options) {
+void topology_throughput(benchmark::State& state, shape s, const processor_options& options,
+                         producer_cpus where = producer_cpus::planned) {
     using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
     auto d = std::make_unique<disruptor_t>(ring_capacity);
@@ -122,7 +131,9 @@ void topology_throughput(benchmark::State& state, shape s, const processor_optio
     std::vector<std::thread> others;  // sequencer: two more free-running producers
     if (s == shape::sequencer) {
         for (int p = 0; p < 2; ++p) {
-            others.emplace_back([&, cpu = plan.cpus[static_cast<std::size_t>(2 + p)]] {
+            const int cpu =
+                where == producer_cpus::shared ? plan.cpus[0] : plan.cpus[static_cast<std::size_t>(2 + p)];
+            others.emplace_back([&, cpu] {
                 (void)pin_current_thread(cpu);
                 while (!stop.load(std::memory_order_acquire)) publish_one(d->ring(), 1);
             });
@@ -241,6 +252,13 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
         add_topology_rows<Wait>(wait);
         add_row({row_kind::round_trip, "disruptor.unicast", wait, "disruptor.unicast"},
                 [](benchmark::State& state) { unicast_round_trip<Wait>(state); });
+        // 3P-1C with the three producers on one CPU (producer_cpus above).
+        row_spec shared{
+            row_kind::throughput, "disruptor.sequencer", wait, "disruptor.sequencer", {{"producer_cpus", 1}}};
+        shared.threads = threads_of(shape::sequencer);
+        add_row(shared, [](benchmark::State& state) {
+            topology_throughput<Wait, multi_producer>(state, shape::sequencer, {}, producer_cpus::shared);
+        });
     });
     // Busy-spinning consumers beside producers that yield on a full ring: the nearest shape
     // to LMAX's busy-spin rows (its producers park on a full ring whatever the consumers'
