@@ -348,98 +348,94 @@ RC_GTEST_PROP(disruptor_props, dag_dst, ()) {
     require(o);
 }
 
+/// Runs dag_dst with `canary` planted, on parameters drawn by `draw` (the cases its bug shows
+/// in, drawn directly rather than discarded); caught when it fails naming one of `expected`.
+template <class Draw>
+catch_report dag_catches(const char* canary, std::initializer_list<std::string_view> expected, Draw draw) {
+    const canary_scope bug(canary);
+    return caught(std::string("dag_dst with ") + canary, expected, [&] {
+        const dag_params p = draw();
+        const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
+        require(o);
+    });
+}
+
 TEST(disruptor_canaries, the_dag_catches_a_barrier_that_ignores_its_dependents) {
-    const canary_scope bug("sequence_barrier.ignores_dependents");
-    const catch_report report = caught("dag_dst with sequence_barrier.ignores_dependents",
-                                       {"passed a stage it comes after", "write by 'producer'"}, [] {
-                                           const dag_params p = gen_dag(40);
-                                           const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-                                           require(o);
-                                       });
+    const catch_report report =
+        dag_catches("sequence_barrier.ignores_dependents",
+                    {"passed a stage it comes after", "write by 'producer'"}, [] { return gen_dag(40); });
     EXPECT_TRUE(report) << "a stage ran ahead of its upstream and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_producer_that_laps) {
-    const canary_scope bug("single_producer_sequencer.wrap_check_off_by_one");
-    const catch_report report = caught("dag_dst with single_producer_sequencer.wrap_check_off_by_one",
-                                       "DST correctness: data race", [] {
-                                           dag_params p = gen_dag(40);
-                                           p.producers = 1;
-                                           // A lapped joiner waits for ever on the stamp it
-                                           // lost (liveness), rather than racing.
-                                           p.joiner = false;
-                                           const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-                                           require(o);
-                                       });
+    const catch_report report =
+        dag_catches("single_producer_sequencer.wrap_check_off_by_one", {"DST correctness: data race"}, [] {
+            dag_params p = gen_dag(40);
+            p.producers = 1;
+            // A lapped joiner waits for ever on the stamp it lost (liveness), rather than racing.
+            p.joiner = false;
+            return p;
+        });
     EXPECT_TRUE(report) << "the producer lapped a consumer and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
-    const canary_scope bug("slip.unbounded");
-    const catch_report report = caught("dag_dst with slip.unbounded", "DST liveness", [] {
-        // Slipping stages, drawn directly (a precondition would discard most cases).
+    const catch_report report = dag_catches("slip.unbounded", {"DST liveness"}, [] {
+        // Slipping stages.
         dag_params p = gen_dag(40);
         p.capacity = std::max<std::size_t>(p.capacity, 4);
         p.max_batch = std::max<std::uint64_t>(p.max_batch, 3);
         p.events = std::max<std::uint64_t>(p.events, 1);
         p.slip = gen_slip(std::min<std::uint64_t>(p.capacity, p.max_batch));
-        const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-        require(o);
+        return p;
     });
     EXPECT_TRUE(report) << "a stage slipped for ever and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_producers_stranded_behind_a_failed_stage) {
-    const canary_scope bug("disruptor.failed_stage_leaves_producers_waiting");
     const catch_report report =
-        caught("dag_dst with disruptor.failed_stage_leaves_producers_waiting", "DST liveness", [] {
-            // A failure, and more than a ring past it (drawn directly, not discarded).
+        dag_catches("disruptor.failed_stage_leaves_producers_waiting", {"DST liveness"}, [] {
+            // A failure, and more than a ring past it.
             dag_params p = gen_dag(40);
             p.failing = *rc::gen::inRange<std::size_t>(0, p.after.size());
             p.fail_at = *rc::gen::inRange<std::uint64_t>(0, 40);
             p.events = p.fail_at + p.capacity + *rc::gen::inRange<std::uint64_t>(1, 2 * p.capacity + 2);
-            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-            require(o);
+            return p;
         });
     EXPECT_TRUE(report) << "producers waited for ever behind a failed stage and no property noticed: "
                         << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_removal_that_alerts_the_producers) {
-    const canary_scope bug("disruptor.remove_alerts_producers");
     const catch_report report =
-        caught("dag_dst with disruptor.remove_alerts_producers", "before any stage failed", [] {
-            // No failure, a joiner, and more than a ring of events after it leaves (drawn
-            // directly, not discarded): a producer that then finds the ring full is alerted.
+        dag_catches("disruptor.remove_alerts_producers", {"before any stage failed"}, [] {
+            // No failure, a joiner, and more than a ring of events after it leaves: a producer
+            // that then finds the ring full is alerted.
             dag_params p = gen_dag(40);
             p.failing.reset();
             p.joiner = true;
             p.join_at = *rc::gen::inRange<std::uint64_t>(0, 20);
             p.leave_at = p.join_at + *rc::gen::inRange<std::uint64_t>(0, 10);
             p.events = p.leave_at + p.capacity + *rc::gen::inRange<std::uint64_t>(1, 2 * p.capacity + 2);
-            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-            require(o);
+            return p;
         });
     EXPECT_TRUE(report) << "a consumer's removal alerted the producers and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_failed_joiner_that_keeps_gating) {
-    const canary_scope bug("disruptor.failed_joiner_keeps_gating");
-    const catch_report report =
-        caught("dag_dst with disruptor.failed_joiner_keeps_gating", "DST liveness", [] {
-            // A joiner that fails, stays a member until the producers are done, and more than a
-            // ring of events after its failure (drawn directly, not discarded).
-            dag_params p = gen_dag(40);
-            p.failing.reset();
-            p.joiner = true;
-            p.join_at = *rc::gen::inRange<std::uint64_t>(0, 20);
-            p.joiner_fails_after = *rc::gen::inRange<std::uint64_t>(0, 8);
-            p.events = p.join_at + *p.joiner_fails_after + p.capacity +
-                       *rc::gen::inRange<std::uint64_t>(1, p.capacity + 2);
-            p.leave_at = p.events;
-            const outcome o = dag_dst(p, *rc::gen::arbitrary<std::uint64_t>());
-            require(o);
-        });
+    const catch_report report = dag_catches("disruptor.failed_joiner_keeps_gating", {"DST liveness"}, [] {
+        // A joiner that fails, stays a member until the producers are done, and more than a
+        // ring of events after its failure.
+        dag_params p = gen_dag(40);
+        p.failing.reset();
+        p.joiner = true;
+        p.join_at = *rc::gen::inRange<std::uint64_t>(0, 20);
+        p.joiner_fails_after = *rc::gen::inRange<std::uint64_t>(0, 8);
+        p.events = p.join_at + *p.joiner_fails_after + p.capacity +
+                   *rc::gen::inRange<std::uint64_t>(1, p.capacity + 2);
+        p.leave_at = p.events;
+        return p;
+    });
     EXPECT_TRUE(report) << "a failed joiner held the producers back and no property noticed: " << report;
 }
 #endif
