@@ -28,7 +28,9 @@
 // that the producers park on them), checks that it sees a gap-free run
 // of positions starting no later than the cursor it joined at, and leaves before the end;
 // the producers must not be gated by it once it left (or they would hang: a liveness
-// failure).
+// failure). A third of the joiners fail: the handler throws after 0-7 events, and the joiner must
+// stop gating there (the producers go on past it) without alerting a producer, its
+// progress left where it stopped.
 //
 // A failing stage: in some runs without a joiner, one stage's handler throws at a drawn
 // position (exception_policy::halt). That stage stops there, every stage after it stops
@@ -91,16 +93,19 @@ struct checker {
     std::uint64_t throw_at = ~std::uint64_t{0};
     bool threw = false;
 
+    std::optional<std::uint64_t> throw_after;  // the joiner fails after this many events
+
     void operator()(const event& e, std::uint64_t position, bool) {
         for (std::uint64_t i = 0; i < pauses; ++i) sim::pause();
-        if (position == throw_at) {
-            threw = true;
-            throw std::runtime_error(name + " failed at " + std::to_string(position));
-        }
         if (joiner && !started) {
             started = true;
             first = position;
             expected = position;
+            if (throw_after) throw_at = position + *throw_after;
+        }
+        if (position == throw_at) {
+            threw = true;
+            throw std::runtime_error(name + " failed at " + std::to_string(position));
         }
         ctx->check_that(position == expected, [&] {
             return name + " got position " + std::to_string(position) + ", expected " +
@@ -141,6 +146,11 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     // Two joiners in three are slow: the producers park on them, and leaving must wake them.
     const std::uint64_t joiner_pauses =
         with_joiner && ctx.knob_flag("joiner.slow", 2, 3) ? ctx.knob("joiner.pauses", 1, 12) : 0;
+    // A third of the joiners fail: they must stop gating, and alert no producer.
+    const std::optional<std::uint64_t> joiner_fails_after =
+        with_joiner && ctx.knob_flag("joiner.fails", 1, 3)
+            ? std::optional(ctx.knob("joiner.fails_after", 0, 7))
+            : std::nullopt;
     ctx.expect_steps(events * (60 + 2 * joiner_pauses) + 200);
 
     typename disruptor_t::ring_type::options ring_options{};
@@ -153,7 +163,10 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     disruptor_t d(capacity, ring_options);
     const std::vector<stage_spec> specs = stages_of(topo);
     std::vector<checker> handlers(specs.size());
-    for (std::size_t i = 0; i < specs.size(); ++i) handlers[i] = checker{&ctx, specs[i].name};
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        handlers[i].ctx = &ctx;
+        handlers[i].name = specs[i].name;
+    }
     // The failing stage and every stage after it (specs name only earlier stages).
     std::vector<bool> stopped(specs.size(), false);
     std::uint64_t fail_at = events;
@@ -194,17 +207,22 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     // The joiner, while it is a member: gated like any stage from the moment add_consumer
     // returned (its start is at or below everything claimed after that).
     std::optional<typename disruptor_t::stage_id> joiner_id;
+    checker joiner;
+    joiner.ctx = &ctx;
+    joiner.name = "joiner";
+    joiner.joiner = true;
+    joiner.pauses = joiner_pauses;
+    joiner.throw_after = joiner_fails_after;
     if (producers == 1 && with_joiner) {
-        ctx.invariant("the producer never laps the joiner", [&d, &joiner_id, capacity] {
-            return !joiner_id || d.ring().cursor() <= d.joined_progress(*joiner_id) + capacity;
+        ctx.invariant("the producer never laps the joiner", [&d, &joiner_id, &joiner, capacity] {
+            return !joiner_id || joiner.threw ||
+                   d.ring().cursor() <= d.joined_progress(*joiner_id) + capacity;
         });
     }
 
     executor exec(ctx);
     std::uint64_t published = 0;  // events the producers published (publish_event said ready)
     std::uint64_t alerted = 0;    // producers whose wait for room was alerted
-    checker joiner{&ctx, "joiner", 0, true};
-    joiner.pauses = joiner_pauses;
     ctx.spawn("driver", [&] {
         d.start(exec);
         std::vector<std::uint32_t> threads;
@@ -218,7 +236,8 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                     if (r == wait_result::alerted) {
                         const bool any_threw = std::any_of(handlers.begin(), handlers.end(),
                                                            [](const checker& h) { return h.threw; });
-                        ctx.check(any_threw, "a producer's wait was alerted though no stage had failed");
+                        ctx.check(any_threw,
+                                  "a producer's wait was alerted though no wired stage had failed");
                         ++alerted;
                         return;
                     }
@@ -242,6 +261,12 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                 ctx.check_that(joiner.first <= joined_at, [&] {
                     return "the joiner started at " + std::to_string(joiner.first) + ", after the cursor " +
                            std::to_string(joined_at) + " when it had joined: events were skipped";
+                });
+                // Its progress stays where it stopped: before the event it failed at, if it did.
+                ctx.check_that(d.joined_progress(*id) == joiner.expected, [&] {
+                    return "the joiner's progress reads " + std::to_string(d.joined_progress(*id)) +
+                           "; it processed up to " + std::to_string(joiner.expected) +
+                           (joiner.threw ? " and failed there" : "");
                 });
             }
         }
@@ -334,6 +359,9 @@ const register_workload registration{workload_spec{
         {canary_spec::kind::planted, "disruptor.remove_alerts_producers",
          "removing a consumer alerts the producers as a failed stage does: a producer waiting for room "
          "gives up though no stage failed"},
+        {canary_spec::kind::planted, "disruptor.failed_joiner_keeps_gating",
+         "a consumer added at run time whose handler failed keeps gating the producers: they wait for ever "
+         "for room it will never give"},
         {canary_spec::kind::planted, "disruptor.failed_stage_keeps_successors",
          "a stage halted by a handler's exception leaves the stages after it waiting on it"},
         {canary_spec::kind::planted, "disruptor.failed_stage_leaves_producers_waiting",
