@@ -13,7 +13,9 @@
 // kind: yielding, or blocking, where a producer asleep depends on consumers of another kind
 // to wake it (progress_made, join_consumer): DST checks that no such wake-up is lost.
 //
-// Half the runs' stages slip (processor_options::slip, drawn distance, polls and run).
+// Half the runs' stages slip (processor_options::slip, drawn distance, polls and run), and
+// a quarter of the blocking runs without a joiner leave it unset on a ring of 16, so that
+// the stages slip by their strategy's default (default_slip).
 //
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
@@ -124,17 +126,28 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     using disruptor_t = disruptor<event, Producer, Wait, sim, ProducerWait>;
     const bool with_joiner = ctx.knob_flag("joiner", 1, 2);
     // A joiner is lapped only by a producer that runs a ring ahead of it: small rings.
-    const std::size_t capacity =
-        with_joiner ? ctx.knob_pick("capacity", {1, 1, 2, 4}) : ctx.knob_pick("capacity", {1, 2, 4, 8});
+    // Stages that leave processor_options::slip unset take their wait strategy's default
+    // (default_slip): the blocking strategies declare one, which is on only for rings of 16
+    // and more and batches of 4 and more. One run in four of those takes such a ring and
+    // leaves the slip unset.
+    const bool default_slip = requires { Wait<sim>::streaming_slip; }
+    &&!with_joiner && ctx.knob_flag("default_slip", 1, 4);
+    const std::size_t capacity = default_slip  ? 16
+                                 : with_joiner ? ctx.knob_pick("capacity", {1, 1, 2, 4})
+                                               : ctx.knob_pick("capacity", {1, 2, 4, 8});
     const bool with_failure = !with_joiner && ctx.knob_flag("failure", 1, 3);
     const std::uint64_t events =
         with_failure ? ctx.knob("events", 0, 3 * capacity) : ctx.knob("events", 0, 24);
     processor_options options;
-    options.max_batch = ctx.knob("max_batch", 1, 4);
+    options.max_batch = default_slip ? ctx.knob("max_batch", 4, 8) : ctx.knob("max_batch", 1, 4);
+    if (default_slip) {
+        const slip_options slip = ringlab::default_slip<Wait<sim>>(capacity, options.max_batch);
+        ctx.check(slip.enabled(), "the default slip is off for a ring of 16 and batches of 4 or more");
+    }
     // Slipping stages (processor_options::slip): the distance must be below both the ring
     // and the largest batch.
     const std::uint64_t slip_reach = std::min<std::uint64_t>(capacity, options.max_batch);
-    if (slip_reach > 2 && ctx.knob_flag("slip", 1, 2)) {
+    if (!default_slip && slip_reach > 2 && ctx.knob_flag("slip", 1, 2)) {
         slip_options slip;
         slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 2, slip_reach - 1));
         slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
