@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -922,7 +923,40 @@ TEST(disruptor, a_consumer_joins_at_the_cursor_and_leaves_cleanly) {
     EXPECT_TRUE(joined_ordered);
     EXPECT_EQ(joined_first, 1000u) << "a joiner starts at the cursor";
     EXPECT_EQ(joined_count, 1000u);
+    EXPECT_EQ(d.joined_stats(*id).processed, 1000u);
     EXPECT_EQ(first.expected, 3000u);
+}
+
+TEST(disruptor, reports_what_each_stage_processed_in_how_many_batches_and_its_errors) {
+    disruptor<event, single_producer, yielding_wait> d(64);
+    checking_handler a;
+    auto flaky = [](const event&, std::uint64_t p, bool) {
+        if (p % 100 == 7) throw std::runtime_error("flaky at " + std::to_string(p));
+    };
+    processor_options skipping;
+    skipping.on_exception = exception_policy::skip;
+    const auto sa = d.handle_events_with("A", a);
+    const auto sb = d.handle_events_with("B", flaky, {sa}, skipping);
+    thread_executor ex;
+    d.start(ex);
+    produce(d, 1000);
+    // Readable while the stages run.
+    within_10s([&] { return d.stage_stats(sb).processed == 1000; });
+    EXPECT_EQ(d.stage_stats(sb).processed, 1000u);
+    const auto report = d.shutdown(ex);
+    ASSERT_TRUE(report.drained);
+    const processor_counters& in_a = report.stages[sa].stats;
+    EXPECT_EQ(in_a.processed, 1000u);
+    EXPECT_EQ(in_a.batches, a.batches) << "one progress publication per batch the handler saw end";
+    EXPECT_EQ(in_a.handler_errors, 0u);
+    EXPECT_EQ(in_a.slips, 0u) << "yielding_wait declares no streaming slip";
+    const processor_counters& in_b = report.stages[sb].stats;
+    EXPECT_EQ(in_b.processed, 1000u) << "skipped events are passed too";
+    EXPECT_EQ(in_b.handler_errors, 10u);
+    EXPECT_EQ(in_b.rewinds, 0u);
+    EXPECT_GE(in_b.batches, 1u);
+    EXPECT_LE(in_b.batches, 1000u);
+    EXPECT_EQ(d.stage_stats(sa).batches, in_a.batches);
 }
 
 TEST(disruptor, rejects_a_description_that_names_an_unknown_stage) {

@@ -25,7 +25,8 @@
 // joiner while it is a member.
 //
 // Shutdown: after the producers finished, `shutdown` drains every stage to the end of what
-// was published; each stage must have seen every event (nothing lost). Optionally a
+// was published; each stage must have seen every event (nothing lost), and its counters in
+// the report must agree (processed = progress, no slips when its slip is off). Optionally a
 // consumer joins at the cursor while the producers run (two joiners in three are slow, so
 // that the producers park on them), checks that it sees a gap-free run
 // of positions starting no later than the cursor it joined at, and leaves before the end;
@@ -154,6 +155,10 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 2, 4));
         options.slip = slip;
     }
+    const bool slipping = options.slip
+                              .value_or(ringlab::default_slip<Wait<sim>>(
+                                  capacity, std::min<std::uint64_t>(capacity, options.max_batch)))
+                              .enabled();
     const std::uint64_t join_at = ctx.knob("join_after_events", 0, events);
     const std::uint64_t leave_at = ctx.knob("leave_after_events", join_at, events);
     // Two joiners in three are slow: the producers park on them, and leaving must wake them.
@@ -276,6 +281,10 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                            std::to_string(joined_at) + " when it had joined: events were skipped";
                 });
                 // Its progress stays where it stopped: before the event it failed at, if it did.
+                ctx.check_that(d.joined_stats(*id).processed == joiner.expected - joiner.first, [&] {
+                    return "the joiner counted " + std::to_string(d.joined_stats(*id).processed) +
+                           " processed; it saw " + std::to_string(joiner.expected - joiner.first);
+                });
                 ctx.check_that(d.joined_progress(*id) == joiner.expected, [&] {
                     return "the joiner's progress reads " + std::to_string(d.joined_progress(*id)) +
                            "; it processed up to " + std::to_string(joiner.expected) +
@@ -324,6 +333,18 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                 return h.name + (failed ? "'s exception is missing from" : " has an error in") +
                        " the shutdown report";
             });
+            // Its counters agree with its progress (the stages start at 0), and a stage
+            // whose slip is off never slipped.
+            const processor_counters& stats = report.stages[i].stats;
+            ctx.check_that(stats.processed == report.stages[i].progress && stats.batches <= stats.processed &&
+                               (slipping || stats.slips == 0),
+                           [&] {
+                               return h.name + " counted " + std::to_string(stats.processed) +
+                                      " processed in " + std::to_string(stats.batches) + " batches and " +
+                                      std::to_string(stats.slips) + " slips, at progress " +
+                                      std::to_string(report.stages[i].progress) +
+                                      (slipping ? "" : " (its slip is off)");
+                           });
         }
     });
     (void)ctx.run();

@@ -72,18 +72,22 @@ template <class Wait>
 template <class Handler>
 concept annotating_handler = requires { typename Handler::mutates_events; } && Handler::mutates_events::value;
 
+/// What a batch_event_processor did: its stats(), and a disruptor stage's (stage_stats(),
+/// the shutdown report).
+struct processor_counters {
+    std::uint64_t processed = 0;       // events handed to the handler and passed (progress moved)
+    std::uint64_t batches = 0;         // progress publications: processed / batches is the mean batch
+    std::uint64_t handler_errors = 0;  // exceptions skipped or rewound
+    std::uint64_t rewinds = 0;
+    std::uint64_t slips = 0;  // waits that slipped first (processor_options::slip)
+};
+
 template <class Ring, class Handler>
 class batch_event_processor {
     using Sync = typename Ring::sync_type;
 
 public:
-    struct counters {
-        std::uint64_t processed = 0;
-        std::uint64_t batches = 0;
-        std::uint64_t handler_errors = 0;  // exceptions skipped or rewound
-        std::uint64_t rewinds = 0;
-        std::uint64_t slips = 0;  // waits that slipped first (processor_options::slip)
-    };
+    using counters = processor_counters;
 
     batch_event_processor(sequence_barrier<Ring> barrier, Handler& handler, sequence<Sync>& progress,
                           processor_options options = {})

@@ -71,6 +71,7 @@ public:
         std::string name;
         std::uint64_t progress = 0;  // positions processed, [0, progress)
         std::exception_ptr error;    // a handler exception that halted it
+        processor_counters stats;    // what its processor did: batches, errors, slips
     };
     struct shutdown_report {
         std::uint64_t final_position = 0;  // every claimed position: [0, final_position)
@@ -153,7 +154,7 @@ public:
         for (auto& s : all_stages()) {
             executor.join(s->thread);
             const std::uint64_t progress = progress_of(*s);
-            report.stages.push_back({s->name, progress, s->error()});
+            report.stages.push_back({s->name, progress, s->error(), s->stats()});
             if (progress < report.final_position) {
                 report.drained = false;
                 report.unprocessed += report.final_position - progress;
@@ -209,6 +210,10 @@ public:
     [[nodiscard]] std::uint64_t progress(stage_id id) const { return stages_.at(id)->progress->get(); }
     [[nodiscard]] std::uint64_t joined_progress(stage_id id) const { return progress_of(*joined_.at(id)); }
     [[nodiscard]] std::size_t stage_count() const noexcept { return stages_.size(); }
+    /// What a stage's processor has done so far (any thread, while it runs: each counter is
+    /// read on its own, so the set is not a snapshot), and a run-time consumer's.
+    [[nodiscard]] processor_counters stage_stats(stage_id id) const { return stages_.at(id)->stats(); }
+    [[nodiscard]] processor_counters joined_stats(stage_id id) const { return joined_.at(id)->stats(); }
 
     /// Whether a halted stage (a handler's exception, or halt()) alerted the producers: a
     /// producer that claims with try_next() learns here that room will not come.
@@ -223,6 +228,7 @@ private:
         virtual void halt() = 0;
         virtual void drain_to(std::uint64_t end) = 0;
         [[nodiscard]] virtual std::exception_ptr error() const = 0;
+        [[nodiscard]] virtual processor_counters stats() const = 0;
 
         std::string name;
         std::vector<stage_id> after;
@@ -257,6 +263,7 @@ private:
         void halt() override { processor.halt(); }
         void drain_to(std::uint64_t end) override { processor.drain_to(end); }
         [[nodiscard]] std::exception_ptr error() const override { return processor.error(); }
+        [[nodiscard]] processor_counters stats() const override { return processor.stats(); }
 
         batch_event_processor<ring_type, Handler> processor;
     };
