@@ -127,8 +127,10 @@ struct dag_handler {
     std::uint64_t expected = 0;
     std::uint64_t throw_at = ~std::uint64_t{0};
     std::atomic<bool>* failed = nullptr;  // set before the throw: producers may be alerted from then on
+    std::uint64_t batch_ends = 0;         // events handed over with end_of_batch
 
-    void operator()(const event& e, std::uint64_t position, bool) {
+    void operator()(const event& e, std::uint64_t position, bool end_of_batch) {
+        if (end_of_batch) ++batch_ends;
         if (position == throw_at) {
             failed->store(true);
             throw std::runtime_error(name + " failed at " + std::to_string(position));
@@ -281,6 +283,17 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
                 (report.stages[i].error != nullptr ? " has an error in" : "'s exception is missing from") +
                 " the shutdown report");
         }
+        // Its counters: every event it passed, and one batch per end_of_batch it was handed
+        // (the failing stage's last batch ends at its exception instead).
+        const processor_counters& stats = report.stages[i].stats;
+        const bool failed_here = failure && p.failing == i && h.expected == p.fail_at;
+        if (stats.processed != h.expected ||
+            (failed_here ? stats.batches > h.batch_ends + 1 : stats.batches != h.batch_ends)) {
+            seen.fail(h.name + " counted " + std::to_string(stats.processed) + " events in " +
+                      std::to_string(stats.batches) + " batches; it was handed " +
+                      std::to_string(h.expected) + " with " + std::to_string(h.batch_ends) +
+                      " ends of batch");
+        }
     }
 }
 
@@ -377,6 +390,17 @@ TEST(disruptor_canaries, the_dag_catches_a_producer_that_laps) {
             return p;
         });
     EXPECT_TRUE(report) << "the producer lapped a consumer and no property noticed: " << report;
+}
+
+TEST(disruptor_canaries, the_dag_catches_an_end_of_batch_on_the_wrong_event) {
+    const catch_report report =
+        dag_catches("batch_event_processor.end_of_batch_early", {"ends of batch"}, [] {
+            dag_params p = gen_dag(40);
+            p.events = std::max<std::uint64_t>(p.events, 1);
+            return p;
+        });
+    EXPECT_TRUE(report)
+        << "a stage's handler was told a batch ended on the wrong event and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {

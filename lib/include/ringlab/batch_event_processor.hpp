@@ -159,13 +159,20 @@ private:
         }
     }
 
+    /// The last event of the batch [.., end): the handler may act on the batch (flush) there.
+    static bool is_end_of_batch(std::uint64_t p, std::uint64_t end) {
+        // Planted bug: the event before the last is marked instead.
+        if (Sync::canary("batch_event_processor.end_of_batch_early")) return p + 2 == end;
+        return p + 1 == end;
+    }
+
     /// Hands [begin, end) to the handler and publishes the progress. False: halted.
     bool process(std::uint64_t begin, std::uint64_t end) {
         std::uint64_t p = begin;
         std::uint32_t rewinds = 0;
         while (p < end) {
             try {
-                for (; p < end; ++p) handler_(event(p), p, p + 1 == end);
+                for (; p < end; ++p) handler_(event(p), p, is_end_of_batch(p, end));
             } catch (...) {
                 if (options_.on_exception == exception_policy::skip) {
                     handler_errors_.add();
