@@ -24,7 +24,7 @@
 namespace ringlab {
 
 template <template <class> class Wait, class Sync>
-std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::create_file(
+inline std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::create_file(
     const std::string& path, journal_config cfg,
     typename wait_type::config wait_cfg) requires(!Sync::is_model) {
     const journal_config g = validated(cfg);
@@ -38,7 +38,7 @@ std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::create_file(
 }
 
 template <template <class> class Wait, class Sync>
-std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::open_file(
+inline std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::open_file(
     const std::string& path, journal_open mode,
     typename wait_type::config wait_cfg) requires(!Sync::is_model) {
     const bool writable = mode == journal_open::append;
@@ -66,7 +66,7 @@ std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::open_file(
 }
 
 template <template <class> class Wait, class Sync>
-std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::attach(
+inline std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::attach(
     const void* base, std::size_t bytes, std::function<bool()> liveness) requires(!Sync::is_model) {
     if (reinterpret_cast<std::uintptr_t>(base) % journal_layout::word_length != 0) {
         throw journal_error(journal_errc::misaligned, "an attached region must start on an 8-byte boundary");
@@ -80,7 +80,8 @@ std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::attach(
 }
 
 template <template <class> class Wait, class Sync>
-std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::from_bytes(const void* bytes, std::size_t length) {
+inline std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::from_bytes(const void* bytes,
+                                                                            std::size_t length) {
     const journal_config g = check_header(bytes, length, length);
     std::unique_ptr<journal> j(new journal(g, {}, nullptr, -1, false));
     j->copy_ = true;
@@ -95,7 +96,7 @@ std::unique_ptr<journal<Wait, Sync>> journal<Wait, Sync>::from_bytes(const void*
 }
 
 template <template <class> class Wait, class Sync>
-journal_recovery journal<Wait, Sync>::recover() {
+inline journal_recovery journal<Wait, Sync>::recover() {
     if (!writable_) [[unlikely]] {
         throw journal_error(journal_errc::read_only, "recover() on a journal opened read-only");
     }
@@ -160,7 +161,7 @@ journal_recovery journal<Wait, Sync>::recover() {
 }
 
 template <template <class> class Wait, class Sync>
-journal_config journal<Wait, Sync>::validated(journal_config g) {
+inline journal_config journal<Wait, Sync>::validated(journal_config g) {
     using namespace journal_layout;
     if (!is_power_of_two(g.segment_length) || g.segment_length < min_segment_length ||
         g.segment_length > max_segment_length) {
@@ -180,7 +181,8 @@ journal_config journal<Wait, Sync>::validated(journal_config g) {
 }
 
 template <template <class> class Wait, class Sync>
-journal_config journal<Wait, Sync>::check_header(const void* head, std::size_t available, std::size_t bytes) {
+inline journal_config journal<Wait, Sync>::check_header(const void* head, std::size_t available,
+                                                        std::size_t bytes) {
     using namespace journal_layout;
     if (available < header_length || bytes < header_length) {
         throw journal_error(journal_errc::too_small, std::to_string(bytes) +
@@ -216,14 +218,14 @@ journal_config journal<Wait, Sync>::check_header(const void* head, std::size_t a
 }
 
 template <template <class> class Wait, class Sync>
-void journal<Wait, Sync>::check_table() const {
+inline void journal<Wait, Sync>::check_table() const {
     const u64 p = published_.load(at("journal.R6.open", mo::relaxed));
     // relaxed above: a region is checked before it is shared, or as a quiescent file.
     validate_published(p);
 }
 
 template <template <class> class Wait, class Sync>
-void journal<Wait, Sync>::validate_published(u64 p) const {
+inline void journal<Wait, Sync>::validate_published(u64 p) const {
     const u64 s = segment_of(p);
     const u64 w = lap(index_of(s)).load(at("journal.R6.validate_lap", mo::relaxed));
     // relaxed above: the published position was read with acquire ([E3a]) or the

@@ -99,7 +99,7 @@ private:
 /// the segment from its start. Returns journal_errc::none on success, not_retained (the
 /// slot holds another segment) or not_a_boundary.
 template <template <class> class Wait, class Sync>
-journal_errc journal<Wait, Sync>::locate(u64 s, u64 position, u64& out) const {
+inline journal_errc journal<Wait, Sync>::locate(u64 s, u64 position, u64& out) const {
     const u64 index = index_of(s);
     // acquire: pairs with the take-over's lap store, so the slot's first-record number
     // read below is this lap's. replay() takes any position, not only one that came
@@ -137,7 +137,7 @@ journal_errc journal<Wait, Sync>::locate(u64 s, u64 position, u64& out) const {
 /// A subscriber at the start of segment `target` or, if that slot was reused
 /// meanwhile, of the oldest segment after it that is still retained.
 template <template <class> class Wait, class Sync>
-typename journal<Wait, Sync>::subscriber journal<Wait, Sync>::start_in_segment(u64 target) const {
+inline typename journal<Wait, Sync>::subscriber journal<Wait, Sync>::start_in_segment(u64 target) const {
     u64 first = 0;
     const u64 s = settle(target, first);
     return subscriber(this, s * segment_length_, first);
@@ -148,7 +148,7 @@ typename journal<Wait, Sync>::subscriber journal<Wait, Sync>::start_in_segment(u
 /// lap is not visible yet, is polled a bounded number of times; a region whose table
 /// never settles (a corrupted or abandoned file) is inconsistent_table.
 template <template <class> class Wait, class Sync>
-std::uint64_t journal<Wait, Sync>::settle(u64 target, u64& first) const {
+inline std::uint64_t journal<Wait, Sync>::settle(u64 target, u64& first) const {
     constexpr u64 max_polls = 1024;
     for (u64 polls = 0; polls < max_polls; ++polls) {
         const u64 index = index_of(target);
@@ -172,7 +172,7 @@ std::uint64_t journal<Wait, Sync>::settle(u64 target, u64& first) const {
 
 /// The first record sequence of segment `s` (the slot's), for recovery from `p`.
 template <template <class> class Wait, class Sync>
-std::uint64_t journal<Wait, Sync>::first_record_of_segment(u64 s, u64 p) const {
+inline std::uint64_t journal<Wait, Sync>::first_record_of_segment(u64 s, u64 p) const {
     const u64 index = index_of(s);
     if (lap(index).load(at("journal.R5.recover_lap", mo::relaxed)) != lap_ready(s)) {
         throw journal_error(journal_errc::inconsistent_table, "the published segment's slot holds another",
@@ -202,7 +202,7 @@ std::uint64_t journal<Wait, Sync>::first_record_of_segment(u64 s, u64 p) const {
 }
 
 template <template <class> class Wait, class Sync>
-read_result journal<Wait, Sync>::corrupt(const subscriber& sub, journal_errc e) const {
+inline read_result journal<Wait, Sync>::corrupt(const subscriber& sub, journal_errc e) const {
     read_result r;
     r.status = read_status::corrupt;
     r.position = sub.position_;
@@ -215,7 +215,7 @@ read_result journal<Wait, Sync>::corrupt(const subscriber& sub, journal_errc e) 
 /// segment), because the oldest is the slot the publisher takes over next: a subscriber
 /// that lost the race once would lose it again there at once, and lose more.
 template <template <class> class Wait, class Sync>
-read_result journal<Wait, Sync>::overrun(subscriber& sub) const {
+inline read_result journal<Wait, Sync>::overrun(subscriber& sub) const {
     const u64 published = published_.load(at("journal.R6.overrun", mo::relaxed));
     // relaxed above: a stale position only makes the resume target older; settle()
     // moves past every slot that was reused meanwhile.
@@ -246,7 +246,7 @@ read_result journal<Wait, Sync>::overrun(subscriber& sub) const {
 
 /// Is the slot of segment `s` still this lap? Called after the [E2a] fence.
 template <template <class> class Wait, class Sync>
-bool journal<Wait, Sync>::still_ours(u64 s) const {
+inline bool journal<Wait, Sync>::still_ours(u64 s) const {
     if (Sync::canary("journal.skip_lap_validation")) return true;
     // The canary above is a planted bug: a torn copy of a reused slot is delivered.
     return lap(index_of(s)).load(at("journal.R2.validate_lap", mo::relaxed)) == lap_ready(s);
@@ -254,7 +254,8 @@ bool journal<Wait, Sync>::still_ours(u64 s) const {
 }
 
 template <template <class> class Wait, class Sync>
-read_result journal<Wait, Sync>::read_next(subscriber& sub, std::byte* out, std::size_t capacity) const {
+inline read_result journal<Wait, Sync>::read_next(subscriber& sub, std::byte* out,
+                                                  std::size_t capacity) const {
     for (unsigned skips = 0; skips < max_skips; ++skips) {
         const u64 p = sub.position_;
         const u64 s = segment_of(p);
