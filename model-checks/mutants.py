@@ -152,11 +152,22 @@ class Site:
 
     @property
     def primitive(self) -> str:
-        return Path(self.file).stem
+        return primitive_of(self.file)
 
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
+
+
+def primitive_of(rel: str) -> str:
+    """A lib/ file's primitive: its stem, or for a detail/ file that holds part of a
+    primitive (detail/journal_read.hpp) the primitive whose name its stem extends."""
+    path = Path(rel)
+    if path.parent.name == "detail":
+        owners = [h.stem for h in (ROOT / path.parent.parent).glob("*.hpp") if path.stem.startswith(h.stem + "_")]
+        if owners:
+            return max(owners, key=len)
+    return path.stem
 
 
 @dataclasses.dataclass

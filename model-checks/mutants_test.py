@@ -69,6 +69,12 @@ class ParseTest(unittest.TestCase):
         self.assertEqual({k: (s.kind, s.order, s.line) for k, s in sites.items()}, expect)
         self.assertEqual(sites["thing.D.cas"].call_line, 13)
 
+    def test_a_detail_file_counts_for_its_primitive(self):
+        self.assertEqual(mutants.primitive_of("lib/include/ringlab/journal.hpp"), "journal")
+        self.assertEqual(mutants.primitive_of("lib/include/ringlab/detail/journal_read.hpp"), "journal")
+        self.assertEqual(mutants.primitive_of("lib/include/ringlab/detail/router_route.hpp"), "router")
+        self.assertEqual(mutants.primitive_of("lib/include/ringlab/detail/slip.hpp"), "slip")
+
     def test_justifications(self):
         sites, _ = parse(HEADER)
         self.assertEqual(sites["thing.C.add"].justifications, {"": "the reason goes on here."})
