@@ -31,9 +31,9 @@
 // that the producers park on them), checks that it sees a gap-free run
 // of positions starting no later than the cursor it joined at, and leaves before the end;
 // the producers must not be gated by it once it left (or they would hang: a liveness
-// failure). A third of the joiners fail: the handler throws after 0-7 events, and the joiner must
-// stop gating there (the producers go on past it) without alerting a producer, its
-// progress left where it stopped.
+// failure). A third of the joiners fail: the handler throws after 0-7 events, and the
+// joiner must stop gating there (the producers go on past it) without alerting a
+// producer, its progress left where it stopped.
 //
 // A failing stage: in some runs without a joiner, one stage's handler throws at a drawn
 // position (exception_policy::halt). That stage stops there, every stage after it stops
@@ -95,7 +95,6 @@ struct checker {
     std::uint64_t pauses = 0;  // scheduling points per event: a slow stage gates the producers
     std::uint64_t throw_at = ~std::uint64_t{0};
     bool threw = false;
-
     std::optional<std::uint64_t> throw_after;  // the joiner fails after this many events
 
     void operator()(const event& e, std::uint64_t position, bool) {
@@ -126,13 +125,13 @@ template <class Producer, template <class> class Wait, template <class> class Pr
 void exercise(run_context& ctx, topology topo, std::size_t producers) {
     using disruptor_t = disruptor<event, Producer, Wait, sim, ProducerWait>;
     const bool with_joiner = ctx.knob_flag("joiner", 1, 2);
-    // A joiner is lapped only by a producer that runs a ring ahead of it: small rings.
     // Stages that leave processor_options::slip unset take their wait strategy's default
     // (default_slip): the blocking strategies declare one, which is on only for rings of 16
     // and more and batches of 4 and more. One run in four of those takes such a ring and
     // leaves the slip unset.
-    const bool default_slip = requires { Wait<sim>::streaming_slip; }
-    &&!with_joiner && ctx.knob_flag("default_slip", 1, 4);
+    constexpr bool declares_slip = requires { Wait<sim>::streaming_slip; };
+    const bool default_slip = declares_slip && !with_joiner && ctx.knob_flag("default_slip", 1, 4);
+    // A joiner is lapped only by a producer that runs a ring ahead of it: small rings.
     const std::size_t capacity = default_slip  ? 16
                                  : with_joiner ? ctx.knob_pick("capacity", {1, 1, 2, 4})
                                                : ctx.knob_pick("capacity", {1, 2, 4, 8});
