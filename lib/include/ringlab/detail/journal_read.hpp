@@ -256,6 +256,15 @@ inline bool journal<Wait, Sync>::still_ours(u64 s) const {
 template <template <class> class Wait, class Sync>
 inline read_result journal<Wait, Sync>::read_next(subscriber& sub, std::byte* out,
                                                   std::size_t capacity) const {
+    // What poll() says about the position `p`: a record (of `len` bytes), or why not.
+    auto result = [&sub](read_status status, u64 p, u64 len = 0) {
+        read_result r;
+        r.status = status;
+        r.position = p;
+        r.record = sub.record_;
+        r.length = static_cast<std::uint32_t>(len);
+        return r;
+    };
     for (unsigned skips = 0; skips < max_skips; ++skips) {
         const u64 p = sub.position_;
         const u64 s = segment_of(p);
@@ -266,21 +275,13 @@ inline read_result journal<Wait, Sync>::read_next(subscriber& sub, std::byte* ou
             // relaxed above: it only tells "not yet" from "overwritten"; the resume
             // re-reads what it needs with acquire.
             if (w > lap_ready(s)) return overrun(sub);
-            read_result r;
-            r.position = p;
-            r.record = sub.record_;
-            return r;  // empty
+            return result(read_status::empty, p);
         }
         const u64 len = journal_layout::header_length_of(h);
         const u64 end = offset_of(p) + journal_layout::record_length(len);
         if (Sync::canary("journal.length_before_bounds") && len > capacity) {
             // Planted bug: a corrupt length is reported as a record too large for the buffer.
-            read_result r;
-            r.status = read_status::buffer_too_small;
-            r.position = p;
-            r.record = sub.record_;
-            r.length = static_cast<std::uint32_t>(len);
-            return r;
+            return result(read_status::buffer_too_small, p, len);
         }
         const bool past = end > segment_length_;
         const bool broken = past || bad_flags(h, end);
@@ -296,31 +297,17 @@ inline read_result journal<Wait, Sync>::read_next(subscriber& sub, std::byte* ou
                                                                     : p + journal_layout::record_length(len);
             continue;
         }
-        if (len > capacity) {
-            read_result r;
-            r.status = read_status::buffer_too_small;
-            r.position = p;
-            r.record = sub.record_;
-            r.length = static_cast<std::uint32_t>(len);
-            return r;
-        }
+        if (len > capacity) return result(read_status::buffer_too_small, p, len);
         copy_out(word_of(p) + 1, out, len);
         Sync::fence(at("journal.E2a.poll_fence", mo::acquire));
         if (!still_ours(s)) return overrun(sub);
-        read_result r;
-        r.status = read_status::record;
-        r.position = p;
-        r.record = sub.record_;
-        r.length = static_cast<std::uint32_t>(len);
+        const read_result r = result(read_status::record, p, len);
         sub.position_ = p + journal_layout::record_length(len);
         ++sub.record_;
         ++sub.delivered_;
         return r;
     }
-    read_result r;  // many skips in a row: report empty, the next poll goes on
-    r.position = sub.position_;
-    r.record = sub.record_;
-    return r;
+    return result(read_status::empty, sub.position_);  // many skips in a row: the next poll goes on
 }
 
 }  // namespace ringlab
