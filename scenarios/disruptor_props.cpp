@@ -130,11 +130,11 @@ struct dag_handler {
     std::uint64_t batch_ends = 0;         // events handed over with end_of_batch
 
     void operator()(const event& e, std::uint64_t position, bool end_of_batch) {
-        if (end_of_batch) ++batch_ends;
         if (position == throw_at) {
             failed->store(true);
             throw std::runtime_error(name + " failed at " + std::to_string(position));
         }
+        if (end_of_batch) ++batch_ends;
         if (position != expected) seen->fail(name + " got position " + std::to_string(position));
         if (e.value != value_of(position)) seen->fail(name + " read a lapped or torn event at " + std::to_string(position));
         for (const auto& progress_of : upstream) {
@@ -288,7 +288,7 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
         const processor_counters& stats = report.stages[i].stats;
         const bool failed_here = failure && p.failing == i && h.expected == p.fail_at;
         if (stats.processed != h.expected ||
-            (failed_here ? stats.batches > h.batch_ends + 1 : stats.batches != h.batch_ends)) {
+            (stats.batches != h.batch_ends && !(failed_here && stats.batches == h.batch_ends + 1))) {
             seen.fail(h.name + " counted " + std::to_string(stats.processed) + " events in " +
                       std::to_string(stats.batches) + " batches; it was handed " +
                       std::to_string(h.expected) + " with " + std::to_string(h.batch_ends) +

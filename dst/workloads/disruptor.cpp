@@ -22,7 +22,7 @@
 // lapped reads a later value). Invariants, checked between every two steps: no stage is
 // ahead of a stage it comes after, no root stage is ahead of the ring, and (one producer)
 // the claimed cursor is never more than a ring ahead of the slowest leaf stage, nor of the
-// joiner while it is a member.
+// joiner while it is a member and has not failed.
 //
 // Shutdown: after the producers finished, `shutdown` drains every stage to the end of what
 // was published; each stage must have seen every event (nothing lost), and its counters in
@@ -274,6 +274,9 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
             while (d.ring().cursor() < leave_at) sim::pause();
             joiner_id.reset();
             d.remove_consumer(exec, *id);
+            // No wired stage fails in a run with a joiner: neither the joiner's failure nor
+            // its leaving may alert the producers.
+            ctx.check(!d.producers_alerted(), "the producers were alerted by the joiner failing or leaving");
             if (joiner.started) {
                 ctx.check_that(joiner.first <= joined_at, [&] {
                     return "the joiner started at " + std::to_string(joiner.first) + ", after the cursor " +

@@ -3,8 +3,8 @@
 // (overrun, settle), find a position's record sequence (locate) and count a segment's
 // records for recovery (first_record_of_segment).
 //
-// Threading contract, invariants (I1)..(I4) and the synchronisation edges [E1a], [E2a],
-// [E3a], [E4a] these functions take part in: the header comment of journal.hpp, which
+// Threading contract, invariants (I1)..(I4) and the synchronisation edges [E1a], [E2a] and
+// [E4a] these functions take part in: the header comment of journal.hpp, which
 // includes this file after the class. A subscriber is used by one thread; any number of
 // subscribers read while the one publisher appends.
 #pragma once

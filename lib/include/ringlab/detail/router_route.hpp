@@ -3,7 +3,7 @@
 // and routing (the direct path, the pending batch lane by lane, event by event with the
 // credit policies, parking for credit and detaching).
 //
-// Threading contract, invariants (I1)..(I4) and the synchronisation edges [K1]..[K4a]
+// Threading contract, invariants (I1)..(I4) and the synchronisation edges [K1]..[K5]
 // these functions take part in: the header comment of router.hpp. Every function here runs
 // on the one router thread.
 #pragma once
