@@ -130,34 +130,32 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     // and more and batches of 4 and more. One run in four of those takes such a ring and
     // leaves the slip unset.
     constexpr bool declares_slip = requires { Wait<sim>::streaming_slip; };
-    const bool default_slip = declares_slip && !with_joiner && ctx.knob_flag("default_slip", 1, 4);
+    const bool slip_by_default = declares_slip && !with_joiner && ctx.knob_flag("default_slip", 1, 4);
     // A joiner is lapped only by a producer that runs a ring ahead of it: small rings.
-    const std::size_t capacity = default_slip  ? 16
-                                 : with_joiner ? ctx.knob_pick("capacity", {1, 1, 2, 4})
-                                               : ctx.knob_pick("capacity", {1, 2, 4, 8});
+    const std::size_t capacity = slip_by_default ? 16
+                                 : with_joiner   ? ctx.knob_pick("capacity", {1, 1, 2, 4})
+                                                 : ctx.knob_pick("capacity", {1, 2, 4, 8});
     const bool with_failure = !with_joiner && ctx.knob_flag("failure", 1, 3);
     const std::uint64_t events =
         with_failure ? ctx.knob("events", 0, 3 * capacity) : ctx.knob("events", 0, 24);
     processor_options options;
-    options.max_batch = default_slip ? ctx.knob("max_batch", 4, 8) : ctx.knob("max_batch", 1, 4);
-    if (default_slip) {
-        const slip_options slip = ringlab::default_slip<Wait<sim>>(capacity, options.max_batch);
-        ctx.check(slip.enabled(), "the default slip is off for a ring of 16 and batches of 4 or more");
-    }
+    options.max_batch = slip_by_default ? ctx.knob("max_batch", 4, 8) : ctx.knob("max_batch", 1, 4);
     // Slipping stages (processor_options::slip): the distance must be below both the ring
     // and the largest batch.
     const std::uint64_t slip_reach = std::min<std::uint64_t>(capacity, options.max_batch);
-    if (!default_slip && slip_reach > 2 && ctx.knob_flag("slip", 1, 2)) {
+    if (!slip_by_default && slip_reach > 2 && ctx.knob_flag("slip", 1, 2)) {
         slip_options slip;
         slip.distance = static_cast<std::uint32_t>(ctx.knob("slip.distance", 2, slip_reach - 1));
         slip.polls = static_cast<std::uint32_t>(ctx.knob("slip.polls", 1, 4));
         slip.after = static_cast<std::uint32_t>(ctx.knob("slip.after", 2, 4));
         options.slip = slip;
     }
-    const bool slipping = options.slip
-                              .value_or(ringlab::default_slip<Wait<sim>>(
-                                  capacity, std::min<std::uint64_t>(capacity, options.max_batch)))
-                              .enabled();
+    const bool slipping =
+        options.slip
+            .value_or(default_slip<Wait<sim>>(capacity, std::min<std::uint64_t>(capacity, options.max_batch)))
+            .enabled();
+    ctx.check(!slip_by_default || slipping,
+              "the default slip is off for a ring of 16 and batches of 4 or more");
     const std::uint64_t join_at = ctx.knob("join_after_events", 0, events);
     const std::uint64_t leave_at = ctx.knob("leave_after_events", join_at, events);
     // Two joiners in three are slow: the producers park on them, and leaving must wake them.
