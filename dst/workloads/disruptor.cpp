@@ -26,7 +26,8 @@
 //
 // Shutdown: after the producers finished, `shutdown` drains every stage to the end of what
 // was published; each stage must have seen every event (nothing lost), and its counters in
-// the report must agree (processed = progress, no slips when its slip is off). Optionally a
+// the report must agree (processed = progress, one batch per end_of_batch it was handed, no
+// slips when its slip is off); while it runs, its counters never lag its progress. Optionally a
 // consumer joins at the cursor while the producers run (two joiners in three are slow, so
 // that the producers park on them), checks that it sees a gap-free run
 // of positions starting no later than the cursor it joined at, and leaves before the end;
@@ -96,8 +97,9 @@ struct checker {
     std::uint64_t throw_at = ~std::uint64_t{0};
     bool threw = false;
     std::optional<std::uint64_t> throw_after;  // the joiner fails after this many events
+    std::uint64_t batch_ends = 0;              // events handed with end_of_batch, not thrown at
 
-    void operator()(const event& e, std::uint64_t position, bool) {
+    void operator()(const event& e, std::uint64_t position, bool end_of_batch) {
         for (std::uint64_t i = 0; i < pauses; ++i) sim::pause();
         if (joiner && !started) {
             started = true;
@@ -118,6 +120,13 @@ struct checker {
                    std::to_string(position) + ": the slot was overwritten (lapped) or never published";
         });
         ++expected;
+        if (end_of_batch) ++batch_ends;
+    }
+
+    /// A processor counts a batch where it marks its end, and once more where its handler
+    /// failed mid-batch (the events before the failure are a batch without an end mark).
+    [[nodiscard]] bool batches_agree(std::uint64_t batches) const {
+        return batches == batch_ends || (threw && batches == batch_ends + 1);
     }
 };
 
@@ -211,6 +220,11 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                           [&d, a = ids[i]] { return d.progress(a) <= d.ring().cursor(); });
         }
     }
+    // A stage's counters are written before its progress: they never lag it.
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        ctx.invariant(specs[i].name + "'s counters never lag its progress",
+                      [&d, a = ids[i]] { return d.stage_stats(a).processed >= d.progress(a); });
+    }
     if (producers == 1) {
         ctx.invariant("the producer never laps the slowest stage", [&d, &ids, &specs, capacity] {
             std::uint64_t slowest = ~std::uint64_t{0};
@@ -281,10 +295,15 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                            std::to_string(joined_at) + " when it had joined: events were skipped";
                 });
                 // Its progress stays where it stopped: before the event it failed at, if it did.
-                ctx.check_that(d.joined_stats(*id).processed == joiner.expected - joiner.first, [&] {
-                    return "the joiner counted " + std::to_string(d.joined_stats(*id).processed) +
-                           " processed; it saw " + std::to_string(joiner.expected - joiner.first);
-                });
+                const processor_counters stats = d.joined_stats(*id);
+                ctx.check_that(
+                    stats.processed == joiner.expected - joiner.first && joiner.batches_agree(stats.batches),
+                    [&] {
+                        return "the joiner counted " + std::to_string(stats.processed) + " processed in " +
+                               std::to_string(stats.batches) + " batches; it saw " +
+                               std::to_string(joiner.expected - joiner.first) + " events and " +
+                               std::to_string(joiner.batch_ends) + " batch ends";
+                    });
                 ctx.check_that(d.joined_progress(*id) == joiner.expected, [&] {
                     return "the joiner's progress reads " + std::to_string(d.joined_progress(*id)) +
                            "; it processed up to " + std::to_string(joiner.expected) +
@@ -333,18 +352,18 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                 return h.name + (failed ? "'s exception is missing from" : " has an error in") +
                        " the shutdown report";
             });
-            // Its counters agree with its progress (the stages start at 0), and a stage
-            // whose slip is off never slipped.
+            // Its counters agree with its progress (the stages start at 0) and with the batch
+            // ends its handler was handed, and a stage whose slip is off never slipped.
             const processor_counters& stats = report.stages[i].stats;
-            ctx.check_that(stats.processed == report.stages[i].progress && stats.batches <= stats.processed &&
-                               (slipping || stats.slips == 0),
-                           [&] {
-                               return h.name + " counted " + std::to_string(stats.processed) +
-                                      " processed in " + std::to_string(stats.batches) + " batches and " +
-                                      std::to_string(stats.slips) + " slips, at progress " +
-                                      std::to_string(report.stages[i].progress) +
-                                      (slipping ? "" : " (its slip is off)");
-                           });
+            ctx.check_that(
+                stats.processed == report.stages[i].progress && h.batches_agree(stats.batches) &&
+                    (slipping || stats.slips == 0),
+                [&] {
+                    return h.name + " counted " + std::to_string(stats.processed) + " processed in " +
+                           std::to_string(stats.batches) + " batches (" + std::to_string(h.batch_ends) +
+                           " batch ends handed) and " + std::to_string(stats.slips) + " slips, at progress " +
+                           std::to_string(report.stages[i].progress) + (slipping ? "" : " (its slip is off)");
+                });
         }
     });
     (void)ctx.run();
@@ -409,6 +428,12 @@ const register_workload registration{workload_spec{
          "until the timeout halts them"},
         {canary_spec::kind::planted, "ring_buffer.progress_skips_producers",
          "a consumer's progress wakes later stages but not a producer asleep for room"},
+        {canary_spec::kind::planted, "batch_event_processor.counters_after_progress",
+         "a stage writes its counters after its progress: a reader that saw the progress reads counters that "
+         "lag it"},
+        {canary_spec::kind::planted, "batch_event_processor.end_of_batch_early",
+         "the event before a batch's last is handed as its end: the handler flushes early, and a batch of "
+         "one has no end"},
         {canary_spec::kind::planted, "slip.unbounded",
          "a slipping stage waits for ever on producers that stopped short of the slip distance"},
         {canary_spec::kind::mutant, "ring_buffer.R1.publish",

@@ -133,6 +133,8 @@ public:
     void drain_to(std::uint64_t end) { stop_at(end); }
 
     [[nodiscard]] sequence<Sync>& progress() noexcept { return progress_; }
+    /// Each counter is read on its own (the set is not a snapshot), and none lags the
+    /// progress: read after progress() showed N, they count every batch that ended by N.
     [[nodiscard]] counters stats() const noexcept {
         return {processed_.get(), batches_.get(), handler_errors_.get(), rewinds_.get(), slips_.get()};
     }
@@ -195,11 +197,20 @@ private:
         return true;
     }
 
+    /// The counters are written before the progress, whose store is a release: a reader
+    /// that sees progress N (an acquire) sees the counters of every batch up to N.
     void publish_progress(std::uint64_t begin, std::uint64_t end) {
         if (end == begin) return;
+        // Planted bug: the counters are written after the progress, so they lag it.
+        const bool counters_first = !Sync::canary("batch_event_processor.counters_after_progress");
+        if (counters_first) count_batch(end - begin);
         progress_.set(end);
         barrier_.ring().progress_made();
-        processed_.add(end - begin);
+        if (!counters_first) count_batch(end - begin);
+    }
+
+    void count_batch(std::uint64_t events) noexcept {
+        processed_.add(events);
         batches_.add();
     }
 

@@ -211,7 +211,10 @@ public:
     [[nodiscard]] std::uint64_t joined_progress(stage_id id) const { return progress_of(*joined_.at(id)); }
     [[nodiscard]] std::size_t stage_count() const noexcept { return stages_.size(); }
     /// What a stage's processor has done so far (any thread, while it runs: each counter is
-    /// read on its own, so the set is not a snapshot), and a run-time consumer's.
+    /// read on its own, so the set is not a snapshot; read after progress(id) showed N, they
+    /// count every batch that ended by N), and a run-time consumer's. joined_progress and
+    /// joined_stats read the list that add_consumer grows: never concurrently with it (call
+    /// them from the thread that adds consumers, or one synchronised with it).
     [[nodiscard]] processor_counters stage_stats(stage_id id) const { return stages_.at(id)->stats(); }
     [[nodiscard]] processor_counters joined_stats(stage_id id) const { return joined_.at(id)->stats(); }
 
