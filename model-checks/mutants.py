@@ -155,6 +155,12 @@ class Site:
         return primitive_of(self.file)
 
     @property
+    def key(self) -> tuple:
+        """What --changed-since compares: a site moved between its primitive's files (into a
+        detail/ header) is the same site; one whose order or kind changed is not."""
+        return (self.label, self.order, self.kind, self.primitive)
+
+    @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
 
@@ -513,7 +519,7 @@ def verdict_of(mutant: Mutant, relacy: dict, dst: dict | None) -> dict:
 
 
 def sites_at(rev: str) -> set[tuple]:
-    """(label, order, kind, file) of every site as of git revision `rev`."""
+    """The key (Site.key) of every site as of git revision `rev`."""
     listing = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "-r", "--name-only", rev, "lib"],
                              capture_output=True, text=True, check=True).stdout.split()
     out = set()
@@ -522,7 +528,7 @@ def sites_at(rev: str) -> set[tuple]:
             continue
         text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{rel}"], capture_output=True,
                               text=True, check=True).stdout
-        out.update((s.label, s.order, s.kind, s.file) for s in parse_sites(rel, text, []))
+        out.update(s.key for s in parse_sites(rel, text, []))
     return out
 
 
@@ -537,8 +543,7 @@ def select(mutants: list[Mutant], args) -> tuple[list[Mutant], str]:
     if args.changed_since is not None:
         before = sites_at(args.changed_since)
         for m in mutants:
-            s = m.site
-            if (s.label, s.order, s.kind, s.file) not in before:
+            if m.site.key not in before:
                 chosen[m.arg] = m
         how.append(f"{len(chosen)} mutants of sites new or changed since {args.changed_since}")
     if args.sample:

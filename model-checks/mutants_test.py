@@ -75,6 +75,16 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(mutants.primitive_of("lib/include/ringlab/detail/router_route.hpp"), "router")
         self.assertEqual(mutants.primitive_of("lib/include/ringlab/detail/slip.hpp"), "slip")
 
+    def test_a_site_moved_into_a_detail_file_is_not_new(self):
+        moved, _ = parse(HEADER, "lib/include/ringlab/detail/journal_read.hpp")
+        before, _ = parse(HEADER, "lib/include/ringlab/journal.hpp")
+        self.assertEqual(moved["thing.A1.store"].key, before["thing.A1.store"].key)
+        elsewhere, _ = parse(HEADER, "lib/include/ringlab/router.hpp")
+        self.assertNotEqual(elsewhere["thing.A1.store"].key, before["thing.A1.store"].key)
+        weakened, _ = parse(HEADER.replace('"thing.A1.store", mo::release', '"thing.A1.store", mo::relaxed'),
+                            "lib/include/ringlab/journal.hpp")
+        self.assertNotEqual(weakened["thing.A1.store"].key, before["thing.A1.store"].key)
+
     def test_justifications(self):
         sites, _ = parse(HEADER)
         self.assertEqual(sites["thing.C.add"].justifications, {"": "the reason goes on here."})
