@@ -403,6 +403,22 @@ TEST(disruptor_canaries, the_dag_catches_an_end_of_batch_on_the_wrong_event) {
         << "a stage's handler was told a batch ended on the wrong event and no property noticed: " << report;
 }
 
+TEST(disruptor_canaries, the_dag_catches_a_failed_batch_left_uncounted) {
+    const catch_report report =
+        dag_catches("batch_event_processor.failed_batch_uncounted", {"ends of batch"}, [] {
+            // A handler that fails after the first event of a batch.
+            dag_params p = gen_dag(40);
+            p.max_batch = std::max<std::uint64_t>(p.max_batch, 2);
+            p.failing = *rc::gen::inRange<std::size_t>(0, p.after.size());
+            p.fail_at = *rc::gen::inRange<std::uint64_t>(1, 40);
+            p.events = std::max(p.events, p.fail_at + 1);
+            return p;
+        });
+    EXPECT_TRUE(report) << "a stage's counters missed the events before its handler failed and no property "
+                           "noticed: "
+                        << report;
+}
+
 TEST(disruptor_canaries, the_dag_catches_a_slip_without_its_bound) {
     const catch_report report = dag_catches("slip.unbounded", {"DST liveness"}, [] {
         // Slipping stages.

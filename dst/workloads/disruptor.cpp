@@ -431,6 +431,9 @@ const register_workload registration{workload_spec{
         {canary_spec::kind::planted, "batch_event_processor.counters_after_progress",
          "a stage writes its counters after its progress: a reader that saw the progress reads counters that "
          "lag it"},
+        {canary_spec::kind::planted, "batch_event_processor.failed_batch_uncounted",
+         "a stage whose handler fails mid-batch publishes the events before the failure but does not count "
+         "them: its counters say less than its progress"},
         {canary_spec::kind::planted, "batch_event_processor.end_of_batch_early",
          "the event before a batch's last is handed as its end: the handler flushes early, and a batch of "
          "one has no end"},

@@ -190,6 +190,11 @@ private:
                 }
                 error_ = std::current_exception();
                 publish_progress(begin, p);
+                // Planted bug: the events before the failure are published but not counted.
+                if (Sync::canary("batch_event_processor.failed_batch_uncounted") && p != begin) {
+                    processed_.set(processed_.get() - (p - begin));
+                    batches_.set(batches_.get() - 1);
+                }
                 return false;
             }
         }
