@@ -8,7 +8,10 @@
 //   disruptor.diamond     P ──▶ [ring] ──▶ {A, B} ──▶ C             (1P-3C diamond)
 //   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
 //
-// The sequencer also runs with its three producers on one CPU (knob `producer_cpus_1`).
+// The sequencer's producers: with more threads than CPUs, those that give their CPU away
+// while they wait (every producer wait but busy_spin_wait) share one CPU and leave the stage
+// a CPU of its own; otherwise each takes the plan's CPU (producer_cpus below). Both
+// placements also run as rows of their own: knobs `producer_cpus_1` and `spread_producers`.
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
 // with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), and with
@@ -25,6 +28,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "harness.hpp"
@@ -105,17 +110,29 @@ template <class Ring>
 }
 
 /// Where the sequencer's two other producers run: on the plan's CPUs after the stage (each
-/// on a core of its own when there are enough), or on the first producer's CPU (knob
-/// producer_cpus_1): three producers that share a core never pull the claim line and the
-/// slot lines from each other, and with more threads than cores the consumer keeps a core
-/// to itself.
-enum class producer_cpus { planned, shared };
+/// on a core of its own when there are enough), or on the first producer's CPU: three
+/// producers that share a core never pull the claim line and the slot lines from each
+/// other, and with more threads than cores the consumer keeps a core to itself. `fitting`
+/// picks by the plan and the producers' wait (default_producer_cpus).
+enum class producer_cpus { fitting, planned, shared };
+
+/// With more threads than CPUs, producers that give their CPU away while they wait for room
+/// share one, and the stage gets the other to itself; a busy-spinning producer keeps the
+/// plan's CPU, as it would hold a shared one for its whole time slice while it waits.
+/// Measured on 2 vCPUs (reports/METHODOLOGY.md): sharing wins under every other wait, near
+/// or far apart; under busy spin, spreading wins when the vCPUs are near.
+template <template <class> class ProducerWait>
+producer_cpus default_producer_cpus(const thread_plan& plan) {
+    constexpr bool spins = std::is_same_v<ProducerWait<sync::native>, busy_spin_wait<sync::native>>;
+    return plan.oversubscribed && !spins ? producer_cpus::shared : producer_cpus::planned;
+}
 
 template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
 void topology_throughput(benchmark::State& state, shape s, const processor_options& options,
-                         producer_cpus where = producer_cpus::planned) {
+                         producer_cpus where = producer_cpus::fitting) {
     using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
+    if (where == producer_cpus::fitting) where = default_producer_cpus<ProducerWait>(plan);
     auto d = std::make_unique<disruptor_t>(ring_capacity);
     summing_handler handlers[3];
     const auto leaves = wire(*d, s, handlers, options);
@@ -252,13 +269,16 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
         add_topology_rows<Wait>(wait);
         add_row({row_kind::round_trip, "disruptor.unicast", wait, "disruptor.unicast"},
                 [](benchmark::State& state) { unicast_round_trip<Wait>(state); });
-        // 3P-1C with the three producers on one CPU (producer_cpus above).
-        row_spec shared{
-            row_kind::throughput, "disruptor.sequencer", wait, "disruptor.sequencer", {{"producer_cpus", 1}}};
-        shared.threads = threads_of(shape::sequencer);
-        add_row(shared, [](benchmark::State& state) {
-            topology_throughput<Wait, multi_producer>(state, shape::sequencer, {}, producer_cpus::shared);
-        });
+        // 3P-1C with each placement of the producers, whatever the default (producer_cpus above).
+        for (const auto& [where, knob_name] : {std::pair{producer_cpus::shared, "producer_cpus"},
+                                               std::pair{producer_cpus::planned, "spread_producers"}}) {
+            row_spec placed{
+                row_kind::throughput, "disruptor.sequencer", wait, "disruptor.sequencer", {{knob_name, 1}}};
+            placed.threads = threads_of(shape::sequencer);
+            add_row(placed, [where = where](benchmark::State& state) {
+                topology_throughput<Wait, multi_producer>(state, shape::sequencer, {}, where);
+            });
+        }
     });
     // Busy-spinning consumers beside producers that yield on a full ring: the nearest shape
     // to LMAX's busy-spin rows (its producers park on a full ring whatever the consumers'
