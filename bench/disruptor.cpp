@@ -11,7 +11,7 @@
 // The sequencer's producers: with more threads than CPUs, those that give their CPU away
 // while they wait (every producer wait but busy_spin_wait) share one CPU and leave the stage
 // a CPU of its own; otherwise each takes the plan's CPU (producer_cpus below). Both
-// placements also run as rows of their own: knobs `producer_cpus_1` and `spread_producers`.
+// placements also run as rows of their own: knobs `producer_cpus_1` and `spread_producers_1`.
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
 // with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), and with
