@@ -530,43 +530,26 @@ private:
         return pending_end_ != 0;
     }
 
-    // ---- membership and routing (router side): detail/router_route.hpp ---------------
+    // ---- membership and routing (router side): detail/router_route.hpp (each documented there)
 
-    /// Answers the lanes' requests: grants joins and re-attaches, frees the leaving.
     void poll_control();
-    /// Attaches lane i, unless its state moved on from `from` (the consumer is leaving).
     void grant(std::size_t i, u32 from);
-    /// Takes a lane out of the active set.
     void remove_active(std::size_t lane_index);
-    /// Detaches active_[index] (detach policy, exhaustion past the threshold).
     void detach(std::size_t index);
-    /// Routes the pending batch (route_batch, or event by event); the events it routed.
     template <router_mode Mode>
     std::size_t route();
-    /// The whole pending batch lane by lane, when every lane has credit for its share; else 0.
     template <router_mode Mode>
     std::size_t route_batch();
-    /// How many events the direct path (source straight into the lanes) may move.
     u64 direct_room();
-    /// Up to `room` events straight from the source into every attached lane.
     std::size_t route_direct(u64 room);
-    /// Offers `v` to every attached consumer; false: it stays pending.
     bool broadcast_one(const value_type& v);
-    /// Gives `v` to one consumer, round-robin; false: it stays pending.
     bool work_one(const value_type& v);
-    /// Whether lane `l` may take `n` more events (I1).
     bool has_credit(lane& l, u64 n = 1);
-    /// Puts n events (every stride-th of v) into lane `l` and moves its head.
     void deliver(lane& l, u32 id, const value_type* v, std::size_t n, std::size_t stride = 1);
-    /// Writes `v` into lane `l` at `position` (the slot's stamp publishes it).
     void put(lane& l, u64 position, const value_type& v);
-    /// Moves lane `l`'s head past `n` events and marks it for a signal.
     void advance(lane& l, u32 id, u64 n);
-    /// No credit: park for it, and detach those exhausted too long (the cold path).
     credit_outcome await_credit(std::size_t index);
-    /// Detaches the consumers among active_[first, last) exhausted past the threshold.
     credit_outcome detach_exhausted(std::size_t first, std::size_t last, u64 now);
-    /// Wakes the consumers whose lanes moved in this step.
     void signal_lanes();
 
     // ---- consumer side ----------------------------------------------------------------
