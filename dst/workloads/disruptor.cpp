@@ -27,14 +27,14 @@
 // Shutdown: after the producers finished, `shutdown` drains every stage to the end of what
 // was published; each stage must have seen every event (nothing lost), and its counters in
 // the report must agree (processed = progress, one batch per end_of_batch it was handed, no
-// slips when its slip is off); while it runs, its counters never lag its progress. Optionally a
-// consumer joins at the cursor while the producers run (two joiners in three are slow, so
-// that the producers park on them), checks that it sees a gap-free run
-// of positions starting no later than the cursor it joined at, and leaves before the end;
-// the producers must not be gated by it once it left (or they would hang: a liveness
-// failure). A third of the joiners fail: the handler throws after 0-7 events, and the
-// joiner must stop gating there (the producers go on past it) without alerting a
-// producer, its progress left where it stopped.
+// slips when its slip is off); while it runs, its counters never lag its progress (the
+// joiner's neither, counted from where it joined). Optionally a consumer joins at the cursor
+// while the producers run (two joiners in three are slow, so that the producers park on
+// them), checks that it sees a gap-free run of positions starting no later than the cursor
+// it joined at, and leaves before the end; the producers must not be gated by it once it
+// left (or they would hang: a liveness failure). A third of the joiners fail: the handler
+// throws after 0-7 events, and the joiner must stop gating there (the producers go on past
+// it) without alerting a producer, its progress left where it stopped.
 //
 // A failing stage: in some runs without a joiner, one stage's handler throws at a drawn
 // position (exception_policy::halt). That stage stops there, every stage after it stops
@@ -246,6 +246,16 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         ctx.invariant("the producer never laps the joiner", [&d, &joiner_id, &joiner, capacity] {
             return !joiner_id || joiner.threw ||
                    d.ring().cursor() <= d.joined_progress(*joiner_id) + capacity;
+        });
+    }
+    // The joiner's counters never lag its progress either. It counts from where it joined:
+    // the first position its handler was handed (before that, it has counted nothing).
+    if (with_joiner) {
+        ctx.invariant("the joiner's counters never lag its progress", [&d, &joiner_id, &joiner] {
+            if (!joiner_id) return true;
+            const processor_counters stats = d.joined_stats(*joiner_id);
+            if (!joiner.started) return stats.processed == 0;
+            return stats.processed >= d.joined_progress(*joiner_id) - joiner.first;
         });
     }
 
