@@ -127,9 +127,10 @@ HEADLINES = [
     # LMAX's threads take our CPUs in the rows above; here the scheduler places them, as in
     # LMAX's own perf tests. A 1P-1C pair it puts on one CPU runs several times faster under
     # a yielding wait than one across two far-apart vCPUs, so these ratios spread widely.
-    {"name": f"disruptor.unicast throughput / LMAX unpinned ({wait})", "kind": "throughput_ratio",
-     "goal": "(reference)", "ours": f"throughput/disruptor.unicast/{wait}/manual_time",
-     "peer": f"throughput/peer.lmax.unicast/{wait}/unpinned_1/manual_time"}
+    {"name": f"disruptor.{topology} throughput / LMAX unpinned ({wait})", "kind": "throughput_ratio",
+     "goal": "(reference)", "ours": f"throughput/disruptor.{topology}/{wait}/manual_time",
+     "peer": f"throughput/peer.lmax.{topology}/{wait}/unpinned_1/manual_time"}
+    for topology in ("unicast", "pipeline", "multicast", "diamond", "sequencer")
     for wait in ("busy_spin_wait", "yielding_wait", "blocking_wait")
 ]
 
