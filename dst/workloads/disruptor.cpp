@@ -21,8 +21,9 @@
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
 // lapped reads a later value). Invariants, checked between every two steps: no stage is
 // ahead of a stage it comes after, no root stage is ahead of the ring, and (one producer)
-// the claimed cursor is never more than a ring ahead of the slowest leaf stage, nor of the
-// joiner while it is a member and has not failed.
+// everything claimed (the producer's own count, read between steps) is never more than a
+// ring ahead of the slowest leaf stage, nor of the joiner while it is a member and has not
+// failed.
 //
 // Shutdown: after the producers finished, `shutdown` drains every stage to the end of what
 // was published; each stage must have seen every event (nothing lost), and its counters in
@@ -229,7 +230,7 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         ctx.invariant("the producer never laps the slowest stage", [&d, &ids, &specs, capacity] {
             std::uint64_t slowest = ~std::uint64_t{0};
             for (std::size_t i = 0; i < specs.size(); ++i) slowest = std::min(slowest, d.progress(ids[i]));
-            return d.ring().cursor() <= slowest + capacity;
+            return d.ring().claimed() <= slowest + capacity;
         });
     }
 
@@ -245,7 +246,7 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
     if (producers == 1 && with_joiner) {
         ctx.invariant("the producer never laps the joiner", [&d, &joiner_id, &joiner, capacity] {
             return !joiner_id || joiner.threw ||
-                   d.ring().cursor() <= d.joined_progress(*joiner_id) + capacity;
+                   d.ring().claimed() <= d.joined_progress(*joiner_id) + capacity;
         });
     }
     // The joiner's counters never lag its progress either. It counts from where it joined:

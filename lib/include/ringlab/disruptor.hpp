@@ -135,7 +135,7 @@ public:
     template <class Executor>
     shutdown_report shutdown(Executor& executor, std::uint64_t timeout_ns = no_timeout) {
         shutdown_report report;
-        report.final_position = ring_.cursor();
+        report.final_position = ring_.claimed();  // the producers stopped: exact
         // A claim the producers stopped without publishing (an alerted or abandoned next())
         // is never published: the stages drain up to it instead of waiting for it for ever.
         // The scan starts at the slowest gating stage: no slot from there on has been

@@ -186,8 +186,33 @@ public:
         return position;
     }
 
-    /// Everything claimed so far: the position a joining consumer starts from.
-    [[nodiscard]] std::uint64_t cursor() const { return sequencer_.claimed(); }
+    /// The cursor, from any thread: the position a joining consumer starts from, at or past
+    /// everything published, and never lower than an earlier read on the same thread. With
+    /// several producers it counts every claim (their fetch_add). One producer announces its
+    /// claims only when it looks at its consumers (single_producer_sequencer [C1]); past
+    /// that, the cursor is the end of the published run, found from the stamps by a doubling
+    /// search (they publish in position order), a few loads. A claim the producer took since
+    /// it last looked and has not published yet is not counted: no consumer could read it.
+    [[nodiscard]] std::uint64_t cursor() const {
+        if constexpr (multi_producer_ring) {
+            return sequencer_.claimed();
+        } else {
+            // While the announcement stands, the producer has claimed no further than a
+            // capacity past it, so no slot the search reads has been reused. A stamp that
+            // shows a reused slot was published after a later announcement (its acquire
+            // orders that announcement before the re-read): search again from there.
+            for (std::uint64_t from = sequencer_.announced();;) {
+                const std::uint64_t end = published_run_end(from);
+                const std::uint64_t now = sequencer_.announced();
+                if (now == from) return end;
+                from = now;
+            }
+        }
+    }
+
+    /// Everything claimed so far, exactly: from a producer's thread, or from a thread that
+    /// is ordered after every producer's last claim (the disruptor's shutdown).
+    [[nodiscard]] std::uint64_t claimed() const { return sequencer_.claimed(); }
 
     /// Called by a consumer after it advanced its sequence: wakes producers waiting for
     /// room and later stages waiting for this one (free unless someone sleeps).
@@ -248,6 +273,33 @@ public:
     [[nodiscard]] std::size_t footprint_bytes() const noexcept { return sizeof(*this) + slots_.footprint_bytes(); }
 
 private:
+    /// One producer: the end of the published run from `from`, which is at most what the
+    /// producer announced. The producer claims no further than a capacity past that, so the
+    /// run ends before from + capacity + 1, and (positions publish in order, each stamp a
+    /// release) a published position shows every one before it: double the step while
+    /// stamps match, then halve the gap.
+    [[nodiscard]] std::uint64_t published_run_end(std::uint64_t from) const {
+        if (!published(from)) return from;
+        std::uint64_t known = from;              // published
+        std::uint64_t beyond = from + capacity_;  // not published (never claimed yet)
+        for (std::uint64_t step = 1; known + step < beyond; step *= 2) {
+            if (!published(known + step)) {
+                beyond = known + step;
+                break;
+            }
+            known += step;
+        }
+        while (beyond - known > 1) {
+            const std::uint64_t mid = known + (beyond - known) / 2;
+            if (published(mid)) {
+                known = mid;
+            } else {
+                beyond = mid;
+            }
+        }
+        return known + 1;
+    }
+
     void count_producer_wait() noexcept {
         if constexpr (!multi_producer_ring) producer_waits_.add();
     }

@@ -12,8 +12,14 @@
 // Invariant (W1): for every claim [begin, end), end - capacity <= min(gating) at the time
 // of the claim: the slots it reuses held positions every gating consumer has finished.
 //
-// The claimed count is published with a relaxed store ([C1], a plain store on x86) so that
-// a consumer joining at the cursor can read it (sequence_group's join handshake orders it).
+// The claimed count is announced to other threads ([C1], a relaxed store, a plain store on
+// x86) only when the producer scans the gating set, just before the scan's light fence
+// [G2a], not on every claim: a join handshake (sequence_group) needs exactly the claims made
+// before each scan that missed the joiner, and a store per claim, beside the event and its
+// stamp, takes a third of the producer's store buffer: with the consumer on a far core, the
+// slot lines in flight to it fall from six to four, and 1P-1C throughput by a fifth (the
+// unicast rows, reports/METHODOLOGY.md). Between scans, the ring finds the rest of the
+// cursor from the stamps (ring_buffer::cursor).
 #pragma once
 
 #include <cstddef>
@@ -42,8 +48,6 @@ public:
         const std::uint64_t begin = next_;
         if (!has_room(begin + n)) return std::nullopt;
         next_ = begin + n;
-        // relaxed: a position for joiners; the join handshake's fences order it [C1].
-        claimed_.store(next_, at("single_producer_sequencer.C1.claim", mo::relaxed));
         return begin;
     }
 
@@ -54,16 +58,25 @@ public:
         return refresh_room(end);
     }
 
-    /// The end of everything claimed so far (the next position to claim), from any thread.
-    [[nodiscard]] std::uint64_t claimed() const {
+    /// The end of everything claimed so far (the next position to claim): the producer's
+    /// thread only.
+    [[nodiscard]] std::uint64_t claimed() const noexcept { return next_; }
+
+    /// The claims announced at the producer's last scan of the gating set, from any thread:
+    /// at most claimed(), and never more than a capacity behind it (the producer claims no
+    /// further than the scan's minimum plus the capacity, and that minimum is at most what
+    /// it announced).
+    [[nodiscard]] std::uint64_t announced() const {
         // relaxed: see [C1].
-        return claimed_.load(at("single_producer_sequencer.C1a.claimed", mo::relaxed));
+        return announced_.load(at("single_producer_sequencer.C1a.announced", mo::relaxed));
     }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
 private:
     // has_room() once the cache says full, out of line: the fast path stays in the caller.
     [[gnu::noinline]] bool refresh_room(std::uint64_t end) {
+        // relaxed: the scan's light fence [G2a] orders it before the scan, for joiners [C1].
+        announced_.store(next_, at("single_producer_sequencer.C1.announce", mo::relaxed));
         cached_gating_ = gating_.minimum(next_);
         if (Sync::canary("single_producer_sequencer.wrap_check_off_by_one")) {
             // Planted bug: lets the producer reuse the slot the slowest consumer is reading.
@@ -73,9 +86,9 @@ private:
     }
 
     const std::uint64_t capacity_;
-    std::uint64_t next_ = 0;  // the producer's own copy of claimed_
+    std::uint64_t next_ = 0;  // everything claimed: the producer's own
     std::uint64_t cached_gating_ = 0;
-    alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> claimed_{0};
+    alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> announced_{0};
     alignas(false_sharing_bytes) char tail_pad_[1]{};
     gating_set<Sync> gating_;
 };
