@@ -22,6 +22,12 @@
 // join_parked_producer [G1 G1a G2 G2a S1 S1a R1 R1a W1-W5] a consumer joins while the producer parks for
 //                                        room through blocking_wait: join_consumer() must
 //                                        wake it once the joiner's start is raised
+// cursor_reader   [C1 C1a R1 R1a S1 S1a] a third thread reads the cursor while 4 events pass
+//                                        through capacity 2: each read at or past the one
+//                                        before and past every event that thread saw
+//                                        published; the canary ring_buffer.cursor_searches_once
+//                                        (returns a search that a reused slot cut short) must
+//                                        fail here
 // join_at_cursor  [G1 G1a S1 S1a R1 R1a] a consumer joins the running ring at its cursor
 //                                        (disruptor::add_consumer) while a fixed consumer and
 //                                        the producer run: it must never be lapped. The join
@@ -194,6 +200,35 @@ struct sleeping_producer : rl::test_suite<sleeping_producer, 2> {
     }
 };
 
+/// The single producer announces its claims only when it scans its consumers; the cursor is
+/// the announcement or the published run past it. A reader racing the producer (a stale
+/// announcement, slots a later lap reused) must still see it never go down, and never below
+/// an event it saw published.
+struct cursor_reader : rl::test_suite<cursor_reader, 3> {
+    ring<> r{2, {{}, {}, 1}};
+    ringlab::sequence<relacy> consumed;
+
+    void before() { r.gating().add(consumed); }
+
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int v = 0; v < 4; ++v) produce(r, 10 + v);
+        } else if (index == 1) {
+            consume(r, consumed, 0, 4);
+        } else {
+            std::uint64_t last = 0;
+            while (last < 4) {
+                const std::uint64_t seen = consumed.get();  // published, through the consumer
+                const std::uint64_t c = r.cursor();
+                expect(c >= last, "the cursor went down on one thread");
+                expect(c >= seen, "the cursor is below an event the reader saw published");
+                last = c;
+                relacy::yield();
+            }
+        }
+    }
+};
+
 /// A consumer joins the running ring at its cursor (disruptor::add_consumer): it must read
 /// every event from its start, as published, and never be lapped by the producer.
 struct join_at_cursor : rl::test_suite<join_at_cursor, 3> {
@@ -249,6 +284,7 @@ int main(int argc, char** argv) {
          make_suite<batch_range>("batch_range", "R1 R1a"), make_suite<stages>("stages", "R1 R1a S1 S1a", 3),
          make_suite<blocking>("blocking", "R1 R1a S1 S1a W1-W5", 3),
          make_suite<sleeping_producer>("sleeping_producer", "R1 R1a S1 S1a W1-W5", 3),
+         make_suite<cursor_reader>("cursor_reader", "C1 C1a R1 R1a S1 S1a", 1),
          make_suite<join_at_cursor>("join_at_cursor", "G1 G1a G2 G2a S1 S1a R1 R1a", 1),
          make_suite<join_parked_producer>("join_parked_producer", "G1 G1a G2 G2a S1 S1a R1 R1a W1-W5", 3)});
 }

@@ -291,7 +291,7 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         if (with_joiner) {
             while (d.ring().cursor() < join_at) sim::pause();
             const auto id = d.add_consumer(exec, "joiner", joiner, options);
-            const std::uint64_t joined_at = d.ring().cursor();  // it sees everything claimed from here on
+            const std::uint64_t joined_at = d.ring().cursor();  // it sees everything published from here on
             ctx.check(id.has_value(), "add_consumer refused a first joiner");
             joiner_id = id;
             while (d.ring().cursor() < leave_at) sim::pause();

@@ -129,9 +129,10 @@ public:
         for (auto& s : stages_) spawn(executor, *s);
     }
 
-    /// After the producers stopped: drains every stage to the end of what was published,
-    /// joins them, and reports what each processed. With a timeout, stages that have not
-    /// drained by then are halted.
+    /// After the producers stopped (their threads joined, or their last claims otherwise
+    /// ordered before this call: the report reads the exact count of claims): drains every
+    /// stage to the end of what was published, joins them, and reports what each processed.
+    /// With a timeout, stages that have not drained by then are halted.
     template <class Executor>
     shutdown_report shutdown(Executor& executor, std::uint64_t timeout_ns = no_timeout) {
         shutdown_report report;

@@ -32,6 +32,9 @@
 // Synchronisation edges:
 //   [R1]  release  publish() stamps a slot           -> pairs with [R1a] acquire in published()
 //   [S1]/[S1a]     consumers' sequences (sequence.hpp): gating for producers, upstream for stages
+//   [C1]/[C1a]     relaxed: the single producer's announcement (single_producer_sequencer);
+//                  cursor() reads it again once [R1a] shows a reused slot, whose stamp's
+//                  release the announcement precedes
 //   wait strategies signal consumers after publish() and producers after progress_made()
 //   and join_consumer().
 #pragma once
@@ -186,13 +189,17 @@ public:
         return position;
     }
 
-    /// The cursor, from any thread: the position a joining consumer starts from, at or past
-    /// everything published, and never lower than an earlier read on the same thread. With
+    /// The cursor, from any thread: the position a joining consumer starts from. It is at or
+    /// past every event the calling thread has seen published (itself or through a
+    /// consumer's sequence), and never lower than an earlier read on the same thread. With
     /// several producers it counts every claim (their fetch_add). One producer announces its
-    /// claims only when it looks at its consumers (single_producer_sequencer [C1]); past
-    /// that, the cursor is the end of the published run, found from the stamps by a doubling
-    /// search (they publish in position order), a few loads. A claim the producer took since
-    /// it last looked and has not published yet is not counted: no consumer could read it.
+    /// claims only when it scans its consumers (single_producer_sequencer [C1]); the cursor
+    /// is then the announcement, or the end of the published run past it, found from the
+    /// stamps by a doubling search (they publish in position order): about 2 log2(capacity)
+    /// loads. So a claim taken since that scan and not yet published is not counted (no
+    /// consumer could read it), and one taken before it is, published or not. Lock-free: a
+    /// search starts again only when the producer announced during it, once per run of room
+    /// its consumers free.
     [[nodiscard]] std::uint64_t cursor() const {
         if constexpr (multi_producer_ring) {
             return sequencer_.claimed();
@@ -203,9 +210,12 @@ public:
             // orders that announcement before the re-read): search again from there.
             for (std::uint64_t from = sequencer_.announced();;) {
                 const std::uint64_t end = published_run_end(from);
+                // Planted bug: the first search stands, though a reused slot cut it short.
+                if (Sync::canary("ring_buffer.cursor_searches_once")) return end;
                 const std::uint64_t now = sequencer_.announced();
                 if (now == from) return end;
                 from = now;
+                Sync::pause();
             }
         }
     }
@@ -257,8 +267,9 @@ public:
     ///
     /// `published` is derived, not counted: a counter written on every publish cut the
     /// unicast throughput to a third on a 2-vCPU EPYC. A single producer publishes in
-    /// position order, so the published count is the cursor less the claimed positions at
-    /// its end whose stamps are not set yet (at most a capacity of them).
+    /// position order, so the published count is the cursor less the positions at its end
+    /// whose stamps are not set yet (claims announced and not yet published, at most a
+    /// capacity of them).
     struct counters {
         std::uint64_t published = 0;       // events published
         std::uint64_t producer_waits = 0;  // next() calls that found the ring full

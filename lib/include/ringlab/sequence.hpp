@@ -14,7 +14,8 @@
 //                  events before n (so a producer may overwrite them, a later stage read them)
 //   [G1]  release  a member joins a sequence_group after its sequence is set -> [G1a]
 //   [G2]  heavy asymmetric fence after [G1], before the joiner reads its start   <-> [G2a],
-//         the light fence a producer takes before it scans the gating set (sequencers)
+//         the light fence a producer takes before it scans the gating set (sequencers);
+//         a single producer announces its claims before it [C1] (single_producer_sequencer)
 #pragma once
 
 #include <algorithm>
@@ -76,9 +77,10 @@ public:
         if (max_members == 0) throw config_error("sequence_group: max_members must be at least 1");
     }
 
-    /// Adds a member that starts at the cursor: `cursor()` returns everything claimed so
-    /// far. Returns the member's index, or nothing when the group is full. The member's
-    /// sequence holds its start on return.
+    /// Adds a member that starts at the cursor: `cursor()` counts at least every claim made
+    /// before the producers' last scan of the gating set, and never goes down on one thread
+    /// (ring_buffer::cursor). Returns the member's index, or nothing when the group is full.
+    /// The member's sequence holds its start on return.
     template <class Cursor>
     [[nodiscard]] std::optional<std::size_t> join(Cursor&& cursor) {
         for (std::size_t i = 0; i < size_; ++i) {

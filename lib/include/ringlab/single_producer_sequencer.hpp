@@ -62,10 +62,10 @@ public:
     /// thread only.
     [[nodiscard]] std::uint64_t claimed() const noexcept { return next_; }
 
-    /// The claims announced at the producer's last scan of the gating set, from any thread:
-    /// at most claimed(), and never more than a capacity behind it (the producer claims no
-    /// further than the scan's minimum plus the capacity, and that minimum is at most what
-    /// it announced).
+    /// The claims announced at the producer's last scan of the gating set, from any thread
+    /// (a relaxed load: possibly an earlier announcement). The latest is at most claimed(),
+    /// and claimed() is at most a capacity past it: the producer claims no further than the
+    /// scan's minimum plus the capacity, and that minimum is at most what it announced.
     [[nodiscard]] std::uint64_t announced() const {
         // relaxed: see [C1].
         return announced_.load(at("single_producer_sequencer.C1a.announced", mo::relaxed));
