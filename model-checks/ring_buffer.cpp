@@ -200,55 +200,60 @@ struct sleeping_producer : rl::test_suite<sleeping_producer, 2> {
     }
 };
 
+/// Threads 0 and 1 of the suites that put a third thread beside a running ring: the
+/// producer publishes 4 events through capacity 2 to one fixed consumer.
+struct producer_and_fixed_consumer {
+    ring<> r{2, {{}, {}, 1}};
+    ringlab::sequence<relacy> fixed;
+
+    void wire() { r.gating().add(fixed); }
+
+    /// Runs thread 0 (the producer) or 1 (the fixed consumer); false for any other.
+    bool run_pair(unsigned index) {
+        if (index == 0) {
+            for (int v = 0; v < 4; ++v) produce(r, 10 + v);
+        } else if (index == 1) {
+            consume(r, fixed, 0, 4);
+        } else {
+            return false;
+        }
+        return true;
+    }
+};
+
 /// The single producer announces its claims only when it scans its consumers; the cursor is
 /// the announcement or the published run past it. A reader racing the producer (a stale
 /// announcement, slots a later lap reused) must still see it never go down, and never below
 /// an event it saw published.
-struct cursor_reader : rl::test_suite<cursor_reader, 3> {
-    ring<> r{2, {{}, {}, 1}};
-    ringlab::sequence<relacy> consumed;
-
-    void before() { r.gating().add(consumed); }
+struct cursor_reader : rl::test_suite<cursor_reader, 3>, producer_and_fixed_consumer {
+    void before() { wire(); }
 
     void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 0; v < 4; ++v) produce(r, 10 + v);
-        } else if (index == 1) {
-            consume(r, consumed, 0, 4);
-        } else {
-            std::uint64_t last = 0;
-            while (last < 4) {
-                const std::uint64_t seen = consumed.get();  // published, through the consumer
-                const std::uint64_t c = r.cursor();
-                expect(c >= last, "the cursor went down on one thread");
-                expect(c >= seen, "the cursor is below an event the reader saw published");
-                last = c;
-                relacy::yield();
-            }
+        if (run_pair(index)) return;
+        std::uint64_t last = 0;
+        while (last < 4) {
+            const std::uint64_t seen = fixed.get();  // published, through the consumer
+            const std::uint64_t c = r.cursor();
+            expect(c >= last, "the cursor went down on one thread");
+            expect(c >= seen, "the cursor is below an event the reader saw published");
+            last = c;
+            relacy::yield();
         }
     }
 };
 
 /// A consumer joins the running ring at its cursor (disruptor::add_consumer): it must read
 /// every event from its start, as published, and never be lapped by the producer.
-struct join_at_cursor : rl::test_suite<join_at_cursor, 3> {
-    ring<> r{2, {{}, {}, 1}};
-    ringlab::sequence<relacy> fixed;
-
-    void before() { r.gating().add(fixed); }
+struct join_at_cursor : rl::test_suite<join_at_cursor, 3>, producer_and_fixed_consumer {
+    void before() { wire(); }
 
     void thread(unsigned index) {
-        if (index == 0) {
-            for (int v = 0; v < 4; ++v) produce(r, 10 + v);
-        } else if (index == 1) {
-            consume(r, fixed, 0, 4);
-        } else {
-            const auto member = r.join_consumer();
-            expect(member.has_value(), "the joiner found no free slot");
-            ringlab::sequence<relacy>& seq = r.joiners().at_index(*member);
-            consume(r, seq, seq.get(), 4);
-            r.joiners().leave(*member);
-        }
+        if (run_pair(index)) return;
+        const auto member = r.join_consumer();
+        expect(member.has_value(), "the joiner found no free slot");
+        ringlab::sequence<relacy>& seq = r.joiners().at_index(*member);
+        consume(r, seq, seq.get(), 4);
+        r.joiners().leave(*member);
     }
 };
 
