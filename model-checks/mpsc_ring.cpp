@@ -88,7 +88,7 @@ struct batch : rl::test_suite<batch, 3> {
 
 // The waits park straight after their first poll ({spin_limit 0, yield_ns 0}): a yield
 // before parking would let Relacy assume the waiter sees fresh values after it, and hide
-// the executions where it parks on a stale view (the ones [W5]/[W5a] exist for).
+// the executions where it parks on a stale view (the ones [W1]/[W2] exist for).
 struct blocking : rl::test_suite<blocking, 2> {
     ringlab::mpsc_ring<int, ringlab::blocking_wait, relacy> ring{1, {0, 0}};
 

@@ -112,6 +112,20 @@ TYPED_TEST(parking_wait, a_parked_waiter_announces_itself_and_is_woken) {
     EXPECT_EQ(w.parked_waiters(), 0u);
 }
 
+// The signals that come between a wake and the woken waiter's return to its CPU (several
+// microseconds on a virtual machine) make no wake call: the first took the request.
+TYPED_TEST(parking_wait, a_request_for_a_wake_costs_one_wake_however_many_signals_follow) {
+    TypeParam w = parks_after<TypeParam>(0);
+    std::atomic<bool> flag{false};
+    std::thread waiter([&] { EXPECT_EQ(w.wait_until([&] { return flag.load(); }), wait_result::ready); });
+    while (w.parked_waiters() == 0) std::this_thread::yield();
+    flag.store(true);
+    for (int i = 0; i < 10'000; ++i) w.signal();
+    waiter.join();
+    EXPECT_GE(w.requests(), 1u);
+    EXPECT_LE(w.wakes(), w.requests()) << "signals woke the waiter more than once for one request";
+}
+
 // A waiter woken while its condition is still false leaves the parked count and yields for
 // its window again before it parks again, so the signals meanwhile make no wake call. (A
 // waiter that went straight back to sleep would stay counted, and every signal would wake
@@ -123,7 +137,7 @@ TYPED_TEST(parking_wait, a_waiter_woken_too_early_yields_again_before_it_parks_a
     std::thread waiter([&] { EXPECT_EQ(w.wait_until([&] { return flag.load(); }), wait_result::ready); });
     while (w.parked_waiters() == 0) std::this_thread::yield();
     // Signals with the condition still false until the waiter leaves the count. The first
-    // may come before it sleeps (it then sleeps on the new epoch); a later one wakes it.
+    // takes its request; if that comes before it sleeps, its sleep returns at once.
     // A hang guard, not a timing check: a woken waiter leaves the count within microseconds.
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (w.parked_waiters() != 0 && std::chrono::steady_clock::now() < give_up) {

@@ -9,7 +9,8 @@
 // `alerted` (or see every round first) and then read the reason without a race, which is
 // what the alert flag's release/acquire pair [A1]/[A1a] promises. With a timeout, a wait
 // that returns `timed_out` must have found the round missing at a virtual time at or past
-// its deadline: virtual time makes that check exact.
+// its deadline: virtual time makes that check exact. A parking strategy makes no more
+// wakes than its waiters asked for (plus the alert's).
 #include <string>
 #include <string_view>
 
@@ -83,7 +84,16 @@ void exercise(run_context& ctx) {
             wait.alert();
         });
     }
-    (void)ctx.run();
+    if (!ctx.run()) return;
+    // A parking strategy makes a wake only for a request (one before each sleep) or the
+    // alert: signals that come while a woken waiter gets back to its CPU make none.
+    if constexpr (requires { wait.requests(); }) {
+        const std::uint64_t allowed = wait.requests() + (alert ? 1 : 0);
+        ctx.check_that(wait.wakes() <= allowed, [&] {
+            return std::to_string(wait.wakes()) + " wakes for " + std::to_string(wait.requests()) +
+                   " requests" + (alert ? " and an alert" : "");
+        });
+    }
 }
 
 void workload(run_context& ctx) {
@@ -97,6 +107,10 @@ const register_workload registration{workload_spec{
     {
         {canary_spec::kind::planted, "blocking_wait.sleep_without_recheck",
          "a waiter reads the futex word after its last check: a wake is lost"},
+        {canary_spec::kind::planted, "blocking_wait.asks_once",
+         "a waiter woken too early sleeps again without asking for a wake: the next is lost"},
+        {canary_spec::kind::planted, "blocking_wait.every_signal_wakes",
+         "signals leave the request up: each makes a wake until the waiter runs"},
         {canary_spec::kind::mutant, "wait.A1.raise",
          "raising the alert no longer publishes what the alerter wrote before it"},
         {canary_spec::kind::mutant, "wait.A1a.poll",

@@ -17,11 +17,14 @@
 //                       from sleep_ns_min up to sleep_ns_max.
 //   blocking_wait       spins, yields for yield_ns, then parks on a futex. A publisher pays
 //                       a compiler barrier and one load per signal, and a system call only
-//                       when a waiter announced itself with a read-modify-write ([W1]). A
-//                       waiter woken with its condition still false leaves the parked count
-//                       and spins and yields again before it parks again, so signals that
-//                       come faster than it can use them (progress that is not yet enough,
-//                       others' claims) do not each pay a wake.
+//                       when a waiter asked for a wake ([W1]) since the last one: the first
+//                       signal after the request takes it ([W4a], as LMAX's lite blocking
+//                       strategy), so the signals that come while a woken waiter gets back
+//                       on a CPU (microseconds on a virtual machine) make no system call. A
+//                       waiter woken with its condition still false spins and yields again
+//                       before it parks and asks again, so signals that come faster than it
+//                       can use them (progress that is not yet enough, others' claims) do
+//                       not each pay a wake.
 //   timeout_blocking_wait
 //                       blocking_wait whose waits return timed_out after a default timeout.
 //
@@ -41,19 +44,28 @@
 //                                            flag goes on waiting for ready(), whose own edges
 //                                            order the data it then reads
 //
-// Synchronisation edges of blocking_wait (the sites' labels say W1..W5):
-//   [W1]  waiter:    waiters_.fetch_add      announces the waiter (a read-modify-write)
+// Synchronisation edges of blocking_wait (the sites' labels say W1..W5). One futex word
+// holds both the request and the epoch: bit 0 says a waiter asked for a wake, the bits
+// above count the wakes. A waiter sleeps on the word it asked with, so a wake that took
+// its request (which changes the word) can never be slept through.
+//   [W1]  waiter:    word_.fetch_or(1)       asks for a wake before every sleep
 //   [W2]  waiter:    heavy fence             orders [W1] before the waiter's re-check of ready()
 //   [W3]  publisher: light fence             orders the publication before the read [W4]
-//   [W4]  publisher: waiters_.load           sees [W1] unless the waiter will see the data
-//   [W5]  publisher: epoch_.fetch_add        changes the futex word before the wake, so a
-//                                            waiter that read the old epoch never sleeps;
-//                                            release, with [W5a] acquire in the waiter: a
-//                                            waiter that reads the new epoch also sees the
-//                                            publication, else it would re-check a stale
-//                                            ready() and sleep on the new epoch, after the
-//                                            only wake ([W3] is no release fence: it is a
-//                                            compiler barrier that pairs only with [W2])
+//   [W4]  publisher: word_.load              sees [W1] unless the waiter will see the data
+//   [W4a] publisher: word_.compare_exchange  takes the request and bumps the epoch in one
+//                                            step: of the publishers that saw it, one wakes.
+//                                            The others' loads [W4] read a word older than
+//                                            the woken waiter's next request [W1], so by the
+//                                            fence-fence rule its next re-check sees their
+//                                            publications
+//   [W5]  alerter:   word_.fetch_add(2)      bumps the epoch, request or not, to wake every
+//                                            sleeper (alert(), wake_all()). The heavy fence
+//                                            [W2] is a full fence in the alerter too: a
+//                                            write (the alert flag) before it is seen by the
+//                                            re-check after it, and one after it comes with
+//                                            a bump after [W1], which ends the sleep
+// Every access to the word is relaxed: the fences order what the edges need, and a single
+// word leaves nothing to order between locations.
 // [W2] and [W3] are the two halves of a store-buffering (Dekker) pattern: by the fence-fence
 // rule, either the waiter's re-check sees the publication or the publisher sees the waiter.
 // They are an asymmetric pair (sync seam): the publisher's half is a compiler barrier, and
@@ -290,6 +302,7 @@ public:
     wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
         detail::deadline<Sync> limit(timeout_ns);
         std::uint64_t yield_end_ns = 0;
+        bool asked = false;  // for the planted bug asks_once (park)
         for (std::uint64_t i = 0;; ++i) {
             if (ready()) return wait_result::ready;
             if (alert_.raised()) return wait_result::alerted;
@@ -305,27 +318,45 @@ public:
                 Sync::yield();
                 continue;
             }
-            if (const std::optional<wait_result> r = park(ready, limit)) return *r;
+            if (const std::optional<wait_result> r = park(ready, limit, asked)) return *r;
             // Woken with the condition still false (another waiter's wake, or progress that
-            // is not yet enough): spin and yield again before parking again. Out of the
-            // parked count meanwhile, the signals it would sleep through cost no wake.
+            // is not yet enough): spin and yield again before parking again. The wake took
+            // its request ([W4a]), so the signals meanwhile make no system call.
             i = 0;
             yield_end_ns = 0;
         }
     }
 
-    /// Wakes parked waiters if there are any; otherwise a fence and a load.
+    /// Wakes the parked waiters if one asked for a wake since the last; otherwise a fence
+    /// and a load.
     void signal() noexcept {
         Sync::asymmetric_fence_light(at("blocking_wait.W3.signal_fence", mo::seq_cst));
-        if (waiters_.load(at("blocking_wait.W4.signal_waiters", mo::relaxed)) != 0) {
-            // relaxed above: [W3] orders it; the count only decides whether to wake.
-            wake_all();
+        // relaxed: [W3] orders the load ([W4]).
+        std::int32_t word = word_.load(at("blocking_wait.W4.signal_wanted", mo::relaxed));
+        if ((word & asked_bit) == 0) return;
+        // relaxed below: the fences order what a take needs ([W4a]).
+        if (Sync::canary("blocking_wait.every_signal_wakes")) {
+            // Planted bug: bumps the epoch and leaves the request up, so every signal until
+            // the waiter runs again makes a wake (a system call).
+            (void)word_.fetch_add(2, at("blocking_wait.canary_bump", mo::relaxed));
+        } else if (!word_.compare_exchange_strong(word, taken(word), at("blocking_wait.W4a.take", mo::relaxed))) {
+            return;  // another publisher took it, and wakes
         }
+        wakes_.add();
+        Sync::futex_wake(word_, INT_MAX);
     }
 
     void alert() noexcept {
         alert_.raise();
         wake_all();
+    }
+    /// Wakes every sleeper, whether it asked or not: for the successor of a signaller that
+    /// died (a crashed publisher, recovered) after it took a request and before its wake.
+    void wake_all() noexcept {
+        // relaxed: the waiter's heavy fence orders what came before against its sleep ([W5]).
+        (void)word_.fetch_add(2, at("blocking_wait.W5.bump_epoch", mo::relaxed));
+        wakes_.add();
+        Sync::futex_wake(word_, INT_MAX);
     }
     void clear_alert() noexcept { alert_.clear(); }
     [[nodiscard]] bool is_alerted() const noexcept { return alert_.raised(); }
@@ -335,20 +366,36 @@ public:
         // relaxed: an observation for tests, ordered with nothing.
         return waiters_.load(at("blocking_wait.parked_waiters", mo::relaxed));
     }
+    /// Futex wakes made (system calls), by signals and alerts.
     [[nodiscard]] std::uint64_t wakes() const noexcept { return wakes_.get(); }
+    /// Wakes asked for, one before each sleep. A signal makes a wake only for a request
+    /// (or an alert), so wakes() <= requests() + alerts.
+    [[nodiscard]] std::uint64_t requests() const noexcept { return requests_.get(); }
 
 private:
     /// Parks until the condition holds, an alert, the deadline, or a wake: nothing after a
     /// wake (or a spurious return) that left the condition false. Out of line: it makes
     /// system calls, and the polls before it stay small in the caller.
     template <class Ready>
-    [[gnu::noinline]] std::optional<wait_result> park(Ready& ready, detail::deadline<Sync>& limit) {
-        // relaxed: [W2] orders this announcement before the re-check below.
-        waiters_.fetch_add(1, at("blocking_wait.W1.announce", mo::relaxed));
-        Sync::asymmetric_fence_heavy(at("blocking_wait.W2.announce_fence", mo::seq_cst));
+    [[gnu::noinline]] std::optional<wait_result> park(Ready& ready, detail::deadline<Sync>& limit, bool& asked) {
+        // relaxed: the count is for observers only.
+        waiters_.fetch_add(1, at("blocking_wait.count", mo::relaxed));
         std::optional<wait_result> result = wait_result::ready;
         for (;;) {
-            const std::int32_t epoch = epoch_.load(at("blocking_wait.W5a.epoch", mo::acquire));
+            // Before every sleep: a wake that took the last request changed the word, and
+            // sleeping on the new one needs a new request.
+            // Planted bug: only a wait's first park asks for a wake, so a waiter woken with
+            // its condition still false sleeps through the signal that would make it true.
+            std::int32_t word = 0;
+            if (!asked || !Sync::canary("blocking_wait.asks_once")) {
+                // relaxed: [W2] orders the request before the re-check below.
+                word = word_.fetch_or(asked_bit, at("blocking_wait.W1.announce", mo::relaxed)) | asked_bit;
+                requests_.add();
+                asked = true;
+            } else {
+                word = word_.load(at("blocking_wait.canary_word", mo::relaxed));
+            }
+            Sync::asymmetric_fence_heavy(at("blocking_wait.W2.announce_fence", mo::seq_cst));
             if (ready()) break;
             if (alert_.raised()) {
                 result = wait_result::alerted;
@@ -360,35 +407,38 @@ private:
                 break;
             }
             if (Sync::canary("blocking_wait.sleep_without_recheck")) {
-                // Planted bug: sleeps on whatever epoch it reads now, after the re-check,
-                // so a wake between the re-check and the read is lost.
-                // mo-justified: planted-bug code; it runs only with the canary on, whose
-                // lost wake-up does not depend on this order.
-                const std::int32_t late = epoch_.load(at("blocking_wait.canary_epoch", mo::acquire));
-                (void)Sync::futex_wait(epoch_, late, remaining);
+                // Planted bug: sleeps on whatever word it reads now, after the re-check, so
+                // a wake between the re-check and the read is lost.
+                const std::int32_t late = word_.load(at("blocking_wait.canary_epoch", mo::relaxed));
+                (void)Sync::futex_wait(word_, late, remaining);
                 continue;
             }
-            if (Sync::futex_wait(epoch_, epoch, remaining) != sync::futex_status::timed_out) {
+            if (Sync::futex_wait(word_, word, remaining) != sync::futex_status::timed_out) {
                 result.reset();
                 break;
             }
         }
-        // relaxed: leaving needs no ordering; a stale count costs one spurious wake.
+        // relaxed: leaving needs no ordering. The request stays up (another waiter may have
+        // asked too): a waiter that leaves without a wake costs the next signal one spurious
+        // wake.
         waiters_.fetch_sub(1, at("blocking_wait.leave", mo::relaxed));
         return result;
     }
 
-    void wake_all() noexcept {
-        epoch_.fetch_add(1, at("blocking_wait.W5.bump_epoch", mo::release));
-        wakes_.add();
-        Sync::futex_wake(epoch_, INT_MAX);
+    static constexpr std::int32_t asked_bit = 1;
+    /// The word after a take: the request cleared, the epoch one up (the same as adding 1
+    /// to a word whose request bit is set), computed unsigned so that it wraps.
+    static constexpr std::int32_t taken(std::int32_t word) noexcept {
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(word) + 1U);
     }
 
     config cfg_;
     detail::alert_flag<Sync> alert_;
-    alignas(false_sharing_bytes) typename Sync::template atomic<std::uint32_t> waiters_{0};
-    typename Sync::futex_word epoch_{0};
+    // Read by every signal, written only by waiters that park and the signal that wakes them.
+    alignas(false_sharing_bytes) typename Sync::futex_word word_{0};
+    typename Sync::template atomic<std::uint32_t> waiters_{0};
     typename Sync::counter wakes_;
+    typename Sync::counter requests_;
 };
 
 /// A blocking_wait whose waits time out after `timeout_ns` unless the caller passes its own.
@@ -427,6 +477,8 @@ public:
     [[nodiscard]] bool is_alerted() const noexcept { return inner_.is_alerted(); }
     [[nodiscard]] std::uint32_t parked_waiters() const noexcept { return inner_.parked_waiters(); }
     [[nodiscard]] std::uint64_t wakes() const noexcept { return inner_.wakes(); }
+    [[nodiscard]] std::uint64_t requests() const noexcept { return inner_.requests(); }
+    void wake_all() noexcept { inner_.wake_all(); }
 
 private:
     blocking_wait<Sync> inner_;

@@ -154,7 +154,13 @@ inline journal_recovery journal<Wait, Sync>::recover() {
     // mo-justified: the same edge as [E3] in finish(), whose mutant the late_join suite
     // kills; Relacy cannot crash a publisher, so no suite reaches recovery.
     published_.store(p, at("journal.E3.recover", mo::release));
-    wait_.signal();  // the dead publisher may have died before waking its waiters
+    // The dead publisher may have died before it woke its waiters, or after it took a
+    // waiter's request for a wake (blocking_wait) and before the wake: wake them all.
+    if constexpr (requires { wait_.wake_all(); }) {
+        wait_.wake_all();
+    } else {
+        wait_.signal();
+    }
     out.position = p;
     out.next_record = record;
     return out;
