@@ -21,6 +21,9 @@
 // alert_<strategy> [A1 A1a]     a waiter on a never-ready condition returns `alerted`, and
 //                               sees what the alerting thread wrote before alert(); for
 //                               blocking_wait the alert also wakes the parked waiter [W5]
+// alert_at_once    [A1 A1a W1 W2 W5]  alert_blocking with a waiter that parks straight after
+//                               its first poll: the execution where its request reads the
+//                               bump but a stale alert flag, and sleeps after the only wake
 // alert_clear      [A1 A1a A2 W1-W4a]  alert, clear, then publish and signal: a waiter
 //                               that saw the alert waits again, and ends with the payload
 // timeout          [W1 W2]      timeout_blocking_wait returns timed_out, never hangs (its
@@ -106,14 +109,14 @@ struct wake_once : rl::test_suite<wake_once, 2> {
     void after() { expect(wait.wakes() <= wait.requests(), "two signals woke the waiter for one request"); }
 };
 
-template <template <class> class Wait>
-struct alert : rl::test_suite<alert<Wait>, 2> {
+template <template <class> class Wait, bool AtOnce = false>
+struct alert : rl::test_suite<alert<Wait, AtOnce>, 2> {
     Wait<relacy> wait{config()};
     relacy::cell<int> before_alert;
 
     static typename Wait<relacy>::config config() {
         if constexpr (std::is_same_v<Wait<relacy>, blocking>) {
-            return eager;
+            return AtOnce ? at_once : eager;
         } else if constexpr (std::is_same_v<Wait<relacy>, ringlab::backoff_wait<relacy>>) {
             return {2, 2, 1'000, 4'000};  // reach the sleeping phase within a few polls
         } else if constexpr (std::is_same_v<Wait<relacy>, ringlab::yielding_wait<relacy>>) {
@@ -189,6 +192,7 @@ int main(int argc, char** argv) {
          make_suite<alert<ringlab::yielding_wait>>("alert_yielding", "A1 A1a"),
          make_suite<alert<ringlab::backoff_wait>>("alert_backoff", "A1 A1a"),
          make_suite<alert<ringlab::blocking_wait>>("alert_blocking", "A1 A1a W5"),
+         make_suite<alert<ringlab::blocking_wait, true>>("alert_at_once", "A1 A1a W1 W2 W5", 3, true),
          make_suite<alert_clear>("alert_clear", "A1 A1a A2 W1-W4a"),
          make_suite<timeout>("timeout", "W1 W2")});
 }

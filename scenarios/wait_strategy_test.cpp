@@ -123,13 +123,15 @@ TYPED_TEST(parking_wait, a_request_for_a_wake_costs_one_wake_however_many_signal
     for (int i = 0; i < 10'000; ++i) w.signal();
     waiter.join();
     EXPECT_GE(w.requests(), 1u);
+    EXPECT_GE(w.wakes(), 1u) << "the waiter left without a wake (the check below would pass vacuously)";
     EXPECT_LE(w.wakes(), w.requests()) << "signals woke the waiter more than once for one request";
 }
 
 // A waiter woken while its condition is still false leaves the parked count and yields for
 // its window again before it parks again, so the signals meanwhile make no wake call. (A
-// waiter that went straight back to sleep would stay counted, and every signal would wake
-// it: with several publishers and one lagging claim, a wake per event.)
+// waiter that went straight back to sleep would ask again at once, and the next signal
+// would take the request and wake it: with several publishers and one lagging claim, a
+// wake per event.)
 TYPED_TEST(parking_wait, a_waiter_woken_too_early_yields_again_before_it_parks_again) {
     constexpr std::uint64_t window_ns = 2'000'000'000;  // long enough for the signals below
     TypeParam w = parks_after<TypeParam>(window_ns);

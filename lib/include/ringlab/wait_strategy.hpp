@@ -59,13 +59,15 @@
 //                                            fence-fence rule its next re-check sees their
 //                                            publications
 //   [W5]  alerter:   word_.fetch_add(2)      bumps the epoch, request or not, to wake every
-//                                            sleeper (alert(), wake_all()). The heavy fence
-//                                            [W2] is a full fence in the alerter too: a
-//                                            write (the alert flag) before it is seen by the
-//                                            re-check after it, and one after it comes with
-//                                            a bump after [W1], which ends the sleep
-// Every access to the word is relaxed: the fences order what the edges need, and a single
-// word leaves nothing to order between locations.
+//                                            sleeper (alert(), wake_all()); release: the
+//                                            alerter runs no light fence, so a waiter whose
+//                                            request [W1] reads the bump sees what came
+//                                            before it (the alert flag, a recovered
+//                                            position) through [W2], a seq_cst fence and so
+//                                            an acquire fence; a request that reads an older
+//                                            word sleeps on it, and the bump ends the sleep
+// [W1], [W4] and [W4a] are relaxed: the request and the publication are ordered by the
+// asymmetric pair [W2]/[W3] below, and the futex word by its own modification order.
 // [W2] and [W3] are the two halves of a store-buffering (Dekker) pattern: by the fence-fence
 // rule, either the waiter's re-check sees the publication or the publisher sees the waiter.
 // They are an asymmetric pair (sync seam): the publisher's half is a compiler barrier, and
@@ -320,8 +322,9 @@ public:
             }
             if (const std::optional<wait_result> r = park(ready, limit, asked)) return *r;
             // Woken with the condition still false (another waiter's wake, or progress that
-            // is not yet enough): spin and yield again before parking again. The wake took
-            // its request ([W4a]), so the signals meanwhile make no system call.
+            // is not yet enough): spin and yield again before parking again. A signal's wake
+            // took its request ([W4a]), so the signals meanwhile make no system call (after
+            // an alert's wake or a spurious return the request is still up: one more wake).
             i = 0;
             yield_end_ns = 0;
         }
@@ -340,7 +343,7 @@ public:
             // the waiter runs again makes a wake (a system call).
             (void)word_.fetch_add(2, at("blocking_wait.canary_bump", mo::relaxed));
         } else if (!word_.compare_exchange_strong(word, taken(word), at("blocking_wait.W4a.take", mo::relaxed))) {
-            return;  // another publisher took it, and wakes
+            return;  // another publisher took it, or an alert bumped the epoch: that one wakes
         }
         wakes_.add();
         Sync::futex_wake(word_, INT_MAX);
@@ -353,8 +356,7 @@ public:
     /// Wakes every sleeper, whether it asked or not: for the successor of a signaller that
     /// died (a crashed publisher, recovered) after it took a request and before its wake.
     void wake_all() noexcept {
-        // relaxed: the waiter's heavy fence orders what came before against its sleep ([W5]).
-        (void)word_.fetch_add(2, at("blocking_wait.W5.bump_epoch", mo::relaxed));
+        (void)word_.fetch_add(2, at("blocking_wait.W5.bump_epoch", mo::release));
         wakes_.add();
         Sync::futex_wake(word_, INT_MAX);
     }
@@ -368,8 +370,8 @@ public:
     }
     /// Futex wakes made (system calls), by signals and alerts.
     [[nodiscard]] std::uint64_t wakes() const noexcept { return wakes_.get(); }
-    /// Wakes asked for, one before each sleep. A signal makes a wake only for a request
-    /// (or an alert), so wakes() <= requests() + alerts.
+    /// Wakes asked for, one before each sleep. A signal makes a wake only for a request,
+    /// so wakes() <= requests() + the alert() and wake_all() calls.
     [[nodiscard]] std::uint64_t requests() const noexcept { return requests_.get(); }
 
 private:
@@ -434,7 +436,8 @@ private:
 
     config cfg_;
     detail::alert_flag<Sync> alert_;
-    // Read by every signal, written only by waiters that park and the signal that wakes them.
+    // Read by every signal; written only by waiters that park, the signal that takes a
+    // request, and alerts.
     alignas(false_sharing_bytes) typename Sync::futex_word word_{0};
     typename Sync::template atomic<std::uint32_t> waiters_{0};
     typename Sync::counter wakes_;
