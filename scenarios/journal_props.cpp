@@ -14,18 +14,29 @@
 //                   journal_error or reading it keeps the reader's contract (records fit
 //                   their segment, lengths never exceed the largest payload, sequences and
 //                   positions only grow, a bounded number of polls reaches empty or corrupt)
+//   tails_over_stale_laps  segments longer than the publisher clears ahead at once, three
+//                   laps of records of every size through append, claim/commit, claim/abort
+//                   and dropped claims, payload words that look like committed headers: a
+//                   subscriber polling after every step gets exactly the committed records
+//   a_successor_clears_over_a_dead_append  a publisher dies inside append() (its payload,
+//                   whose words look like committed headers, is in the log, its header is
+//                   not); the successor recovers on the same journal and starts with an
+//                   aborted claim of any size: the subscriber gets the records before, then
+//                   nothing at the header after that claim
 //   fuzzed_files    the same damage written to a file, sometimes cut short or with bytes
 //                   after its end, opened with open_file: it throws a journal_error, or the
 //                   journal covers exactly the file's bytes and reads keep the same contract
 // Each property runs on the native backend, and again with a planted bug that it must
-// catch on the check the bug breaks (the canary tests at the end): under sync::sim, or for
-// the file, which only a real backend can map, under native_canaries.
+// catch on the check the bug breaks (the canary tests at the end): under sync::sim, or
+// under native_canaries for the file, which only a real backend can map, and for the dead
+// append, whose bytes the test writes into the region behind the journal's back.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include <cstring>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "ringlab/journal.hpp"
@@ -340,7 +351,117 @@ void fuzzed_files() {
     }
 }
 
+/// A publisher that dies inside append() leaves the record's payload in the log without its
+/// header. A successor in the same process (recover() on the same journal) lays its records
+/// out anew: a header it lands on among those bytes reads as empty until it commits there.
+/// The dead payload's words are committed headers of their own lap, and the successor starts
+/// with an aborted claim that ends inside them. Native backends only: the dead append's
+/// bytes are written into the region behind the journal's back.
+template <class Sync>
+void a_successor_clears_over_a_dead_append() {
+    constexpr journal_config geometry{4096, 4};
+    const auto before = *rc::gen::inRange<std::uint32_t>(0, 40);
+    const auto before_size = *rc::gen::inRange<std::uint32_t>(0, 64);
+    const auto dead = *rc::gen::inRange<std::uint32_t>(1, 64);
+    const auto skip = *rc::gen::inRange<std::uint32_t>(0, 64);
+    journal<busy_spin_wait, Sync> j(geometry);
+    auto sub = j.subscribe_oldest();
+    const std::vector<std::byte> filler(before_size, std::byte{0x5a});
+    for (std::uint32_t i = 0; i < before; ++i) j.append(filler.data(), before_size);
+    const std::uint64_t q = j.position();
+    auto* region = const_cast<std::byte*>(j.region_data());
+    const std::uint64_t words_at = layout::segments_offset(geometry.segment_count) +
+                                   (q & (geometry.segment_length * geometry.segment_count - 1)) +
+                                   layout::record_header_length;
+    const std::uint64_t lookalike =
+        layout::make_header(0, layout::flag_committed, q / geometry.segment_length);
+    for (std::uint32_t w = 0; w < (dead + 7) / 8; ++w) std::memcpy(region + words_at + 8 * w, &lookalike, 8);
+
+    const journal_recovery rec = j.recover();
+    RC_ASSERT(rec.position == q);
+    j.abort(j.try_claim(skip));
+    std::vector<std::byte> buf(j.max_payload());
+    for (std::uint32_t i = 0; i < before; ++i) RC_ASSERT(sub.poll(buf).status == read_status::record);
+    const read_result after = sub.poll(buf);
+    RC_ASSERT(after.status == read_status::empty);
+}
+
+/// Words that look like committed headers of segment `lap`'s slot, after a first word that
+/// names the record.
+std::vector<std::byte> lookalike_bytes(std::uint64_t record, std::uint32_t n, std::uint64_t lap) {
+    std::vector<std::uint64_t> words((n + 7) / 8);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        words[i] = i == 0 ? record : layout::make_header(8 * (i % 2), layout::flag_committed, lap);
+    }
+    std::vector<std::byte> out(n);
+    if (n != 0) std::memcpy(out.data(), words.data(), n);
+    return out;
+}
+
+/// Segments longer than the publisher clears ahead at once, three laps and more of records of
+/// every size class, through append, claim and commit, claim and abort, and claims dropped
+/// without either. Every payload word looks like a committed header of its slot's next lap,
+/// and a dropped claim's like one of its own lap. A subscriber that polls after every step
+/// gets exactly the committed records, in order, with their bytes: no stale or dropped word
+/// at a header position reads as a record. The steps come from one drawn seed, so that a
+/// failure shrinks fast.
+template <class Sync>
+void tails_over_stale_laps() {
+    const std::uint64_t segment = 32768, count = 2;
+    const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+    std::mt19937_64 rng(seed);
+    auto draw = [&](std::uint64_t n) { return rng() % n; };
+    journal<busy_spin_wait, Sync> j(journal_config{segment, count});
+    auto sub = j.subscribe_oldest();
+    std::vector<std::byte> buf(j.max_payload());
+    std::vector<appended> log;
+    auto record_at = [&](std::uint64_t p, std::uint32_t n) {  // where a record of n bytes lands
+        return p % segment + layout::record_length(n) > segment ? (p / segment + 1) * segment : p;
+    };
+    while (j.position() < 3 * segment * count) {
+        const std::uint64_t size_class = draw(9);
+        const auto n = static_cast<std::uint32_t>(size_class < 6   ? draw(65)
+                                                  : size_class < 8 ? 65 + draw(440)
+                                                                   : 505 + draw(2500));
+        const std::uint64_t how = draw(9);
+        const std::uint64_t k = log.size();
+        if (how < 5) {
+            const std::uint64_t p = record_at(j.position(), n);
+            auto bytes = lookalike_bytes(k, n, p / segment + count);
+            RC_ASSERT(j.append(bytes.data(), n) == p);
+            log.push_back({p, std::move(bytes)});
+        } else {
+            auto c = j.try_claim(n);
+            const std::uint64_t lap = c.position() / segment + (how == 8 ? 0 : count);
+            auto bytes = lookalike_bytes(k, n, lap);
+            if (n != 0) c.write(0, bytes.data(), n);
+            if (how < 7) {
+                j.commit(c);
+                log.push_back({c.position(), std::move(bytes)});
+            } else if (how == 7) {
+                j.abort(c);
+            }  // how == 8: dropped
+        }
+        for (;;) {
+            const read_result r = sub.poll(buf);
+            if (r.status == read_status::empty) break;
+            RC_ASSERT(r.status == read_status::record);
+            RC_ASSERT(r.record < log.size());
+            RC_ASSERT(r.position == log[r.record].position);
+            RC_ASSERT(r.length == log[r.record].bytes.size());
+            RC_ASSERT(same_bytes(buf, log[r.record].bytes, r.length));
+        }
+        RC_ASSERT(sub.next_record() == log.size());
+    }
+}
+
 }  // namespace
+
+RC_GTEST_PROP(journal_props, tails_over_stale_laps, ()) { tails_over_stale_laps<sync::native>(); }
+
+RC_GTEST_PROP(journal_props, a_successor_clears_over_a_dead_append, ()) {
+    a_successor_clears_over_a_dead_append<sync::native>();
+}
 
 RC_GTEST_PROP(journal_props, reads_are_appends_minus_overruns, ()) {
     reads_are_appends_minus_overruns<sync::native>();
@@ -382,11 +503,43 @@ TEST(journal_canaries, the_file_fuzz_catches_a_region_longer_than_its_file) {
     EXPECT_TRUE(report) << "the file fuzz did not notice a journal addressing past its file: " << report;
 }
 
+TEST(journal_canaries, the_dead_append_property_catches_a_successor_that_trusts_the_clearing_ahead) {
+    const canary_scope bug("journal.recovery_trusts_clear_ahead");
+    const catch_report report =
+        caught("a_successor_clears_over_a_dead_append with journal.recovery_trusts_clear_ahead",
+               {"after.status == read_status::empty"},
+               [] { a_successor_clears_over_a_dead_append<native_canaries>(); });
+    EXPECT_TRUE(report)
+        << "the property did not notice a successor reading a dead append's bytes as a header: " << report;
+}
+
+TEST(journal_canaries, the_stale_lap_property_catches_a_clearing_mark_one_word_too_far) {
+    const canary_scope bug("journal.clear_ahead_marks_too_far");
+    const catch_report report =
+        caught("tails_over_stale_laps with journal.clear_ahead_marks_too_far",
+               {"r.position == log[r.record].position", "r.status == read_status::record",
+                "r.length == log[r.record].bytes.size()", "r.record < log.size()"},
+               [] { tails_over_stale_laps<sync::sim>(); });
+    EXPECT_TRUE(report) << "the property did not notice a stale word taken for a cleared header: " << report;
+}
+
+TEST(journal_canaries, the_stale_lap_property_catches_a_dropped_claim_taken_for_cleared_log) {
+    const canary_scope bug("journal.dropped_claim_trusts_clear_ahead");
+    const catch_report report =
+        caught("tails_over_stale_laps with journal.dropped_claim_trusts_clear_ahead",
+               {"r.position == log[r.record].position", "r.status == read_status::record",
+                "r.length == log[r.record].bytes.size()", "r.record < log.size()"},
+               [] { tails_over_stale_laps<sync::sim>(); });
+    EXPECT_TRUE(report) << "the property did not notice a dropped claim's word taken for a cleared header: "
+                        << report;
+}
+
 TEST(journal_canaries, the_sim_backend_passes_without_canaries) {
     EXPECT_TRUE(rc::check("reads_are_appends_minus_overruns under sim",
                           [] { reads_are_appends_minus_overruns<sync::sim>(); }));
     EXPECT_TRUE(rc::check("replay_is_suffix under sim", [] { replay_is_suffix<sync::sim>(); }));
     EXPECT_TRUE(rc::check("fuzzed_regions under sim", [] { fuzzed_regions<sync::sim>(); }));
+    EXPECT_TRUE(rc::check("tails_over_stale_laps under sim", [] { tails_over_stale_laps<sync::sim>(); }));
 }
 
 }  // namespace ringlab::scenarios

@@ -27,8 +27,11 @@
 // the publisher moves to the next segment, whose slot it takes over first ([P1]..[E4]).
 // Before committing a record, the publisher clears the header word just after it ([P3]),
 // so a subscriber that follows the commit never takes stale payload bytes of an earlier
-// lap for a header. The first header of a segment needs no clearing: offset 0 is a record
-// boundary in every lap, so it holds a real header whose tag names its lap.
+// lap for a header. After a small record whose next header it stored, it zeroes the next
+// 16 KiB of the segment at once (clear_ahead), and the records that land there need no
+// clearing of their own (unless a dropped claim wrote there). The first header of a
+// segment needs no clearing: offset 0 is a record boundary in every lap, so it holds a
+// real header whose tag names its lap.
 //
 // Overrun. Segments are reused: segment number s lives in slot s % segment_count. Each
 // slot has a lap word (a seqlock): 2s+1 while the publisher takes the slot over for
@@ -316,6 +319,13 @@ public:
         const u64 need = journal_layout::record_length(length);
         const bool fits = offset_of(position_) + need <= segment_length_;
         if (!fits || length > max_payload() || !writable_) [[unlikely]] make_room(length);
+        // A claim dropped without commit() or abort() leaves its payload where the next
+        // records go: their headers there are stored, not taken as cleared (publish()).
+        if (!Sync::canary("journal.dropped_claim_trusts_clear_ahead")) {
+            // The canary above is a planted bug: a shorter record after a dropped longer claim
+            // takes the dropped payload for a cleared header.
+            claimed_to_ = std::max(claimed_to_, position_ + need);
+        }
         const u64 segment = segment_of(position_);
         header(position_).store(journal_layout::make_header(length, 0, segment),
                                 at("journal.P2.reserve", mo::relaxed));
@@ -445,6 +455,11 @@ private:
     static constexpr u64 lap_writing(u64 segment) noexcept { return 2 * segment + 1; }
     static constexpr u64 lap_ready(u64 segment) noexcept { return 2 * segment + 2; }
     static constexpr unsigned max_skips = 64;  // padding/aborted records one poll walks over
+    /// How far clear_ahead() zeroes past the line of the next header, and after records of
+    /// at most how many log bytes (header and alignment included) it runs. Measured with the
+    /// journal tail and append rows (reports/METHODOLOGY.md).
+    static constexpr u64 clear_ahead_bytes = 16384;
+    static constexpr u64 clear_ahead_max_record = 128;
 
     /// Unknown flag bits, or padding that does not end its segment (a header ending at `end`).
     [[nodiscard]] bool bad_flags(u64 h, u64 end) const noexcept {
@@ -655,8 +670,13 @@ private:
 
     /// Commits the record at `p` with header `h` ([E1]) and moves to `next`.
     void publish(u64 p, u64 next, u64 h, bool data) {
-        if (offset_of(next) != 0 && !Sync::canary("journal.no_clear_next")) {
-            // The canary above is a planted bug: stale bytes after the record may read as a header.
+        // [P3] The header word after the record reads as empty when the commit publishes it:
+        // a clear_ahead() of this lap zeroed it and nothing was written there since (next <
+        // cleared_, past every claim handed out), or it is stored here.
+        const bool clear = offset_of(next) != 0 && (next >= cleared_ || next < claimed_to_) &&
+                           !Sync::canary("journal.no_clear_next");
+        // The canary above is a planted bug: stale bytes after the record may read as a header.
+        if (clear) {
             header(next).store(0, at("journal.P3.clear_next", mo::relaxed));
             // relaxed above: [E1] below publishes it.
         }
@@ -670,6 +690,35 @@ private:
         position_ = next;
         published_.store(next, at("journal.E3.publish", mo::release));
         wait_.signal();
+        if (clear && next - p <= clear_ahead_max_record) clear_ahead(next);
+    }
+
+    /// Zeroes the log after the header word at `next` up to clear_ahead_bytes past the end
+    /// of its cache line (never past its segment), so the headers of the next records read
+    /// as empty without a store each ([P3]). publish() calls it after a small record whose
+    /// next header it had to store, once the record is committed (the record is published
+    /// first; the publisher's next call waits for it). Natively it is one memset, whose bulk
+    /// stores take the lines from a subscriber that read them in the previous lap in one go,
+    /// where small records would each wait for their line (reports/METHODOLOGY.md, "The
+    /// journal's publisher clears ahead"); for large records the payload's own copy does
+    /// that, and zeroing would double the bytes written.
+    void clear_ahead(u64 next) {
+        const u64 from = next + journal_layout::word_length;
+        const u64 end = (segment_of(next) + 1) * segment_length_;
+        const u64 to = std::min(
+            (from + cache_line_bytes - 1) / cache_line_bytes * cache_line_bytes + clear_ahead_bytes, end);
+        if (from >= to) return;
+        if constexpr (!word_copies) {
+            std::memset(bytes_at(word_of(from)), 0, to - from);
+        } else {
+            for (u64 q = from; q < to; q += journal_layout::word_length) {
+                header(q).store(0, at("journal.P3.clear_ahead", mo::relaxed));
+                // relaxed above: stale bytes of this slot's earlier lap; the commit of the
+                // record each word ends ([E1]) publishes it.
+            }
+        }
+        cleared_ = Sync::canary("journal.clear_ahead_marks_too_far") ? to + journal_layout::word_length : to;
+        // The canary above is a planted bug: the header word at `to` is taken as cleared.
     }
 
     // ---- subscriber internals (detail/journal_read.hpp) ---------------------------------
@@ -711,6 +760,10 @@ private:
     // Publisher's line: private position and record sequence, statistics.
     alignas(false_sharing_bytes) u64 position_ = 0;
     u64 record_count_ = 0;
+    // The log from the header after the last record to here was zeroed in this lap
+    // (clear_ahead); at or below the position: nothing is known to be.
+    u64 cleared_ = 0;
+    u64 claimed_to_ = 0;  // the end of the furthest claim handed out (dropped ones included)
     typename Sync::counter records_;
     typename Sync::counter aborted_;
     typename Sync::counter padding_;

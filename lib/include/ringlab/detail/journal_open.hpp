@@ -101,6 +101,11 @@ inline journal_recovery journal<Wait, Sync>::recover() {
         throw journal_error(journal_errc::read_only, "recover() on a journal opened read-only");
     }
     journal_recovery out;
+    // The dead publisher may have written past what it committed (a payload whose header it
+    // never stored) into the log it had zeroed ahead: the successor clears as from scratch.
+    if (!Sync::canary("journal.recovery_trusts_clear_ahead")) cleared_ = 0;
+    // The canary above is a planted bug: the successor takes the dead publisher's payload
+    // bytes for cleared headers.
     u64 p = published_.load(at("journal.R5.recover", mo::relaxed));
     // relaxed above and in the recovery walk: it runs after the previous publisher died,
     // ordered after it by the caller (the publisher lock after its exit, or a join).
