@@ -513,23 +513,23 @@ TEST(journal_canaries, the_dead_append_property_catches_a_successor_that_trusts_
         << "the property did not notice a successor reading a dead append's bytes as a header: " << report;
 }
 
+/// tails_over_stale_laps with the planted bug `bug`: caught when a poll delivers something
+/// other than the next committed record (a stale or dropped word read as a header).
+static catch_report stale_lap_catch(const char* bug) {
+    const canary_scope planted(bug);
+    return caught(std::string("tails_over_stale_laps with ") + bug,
+                  {"r.position == log[r.record].position", "r.status == read_status::record",
+                   "r.length == log[r.record].bytes.size()", "r.record < log.size()"},
+                  [] { tails_over_stale_laps<sync::sim>(); });
+}
+
 TEST(journal_canaries, the_stale_lap_property_catches_a_clearing_mark_one_word_too_far) {
-    const canary_scope bug("journal.clear_ahead_marks_too_far");
-    const catch_report report =
-        caught("tails_over_stale_laps with journal.clear_ahead_marks_too_far",
-               {"r.position == log[r.record].position", "r.status == read_status::record",
-                "r.length == log[r.record].bytes.size()", "r.record < log.size()"},
-               [] { tails_over_stale_laps<sync::sim>(); });
+    const catch_report report = stale_lap_catch("journal.clear_ahead_marks_too_far");
     EXPECT_TRUE(report) << "the property did not notice a stale word taken for a cleared header: " << report;
 }
 
 TEST(journal_canaries, the_stale_lap_property_catches_a_dropped_claim_taken_for_cleared_log) {
-    const canary_scope bug("journal.dropped_claim_trusts_clear_ahead");
-    const catch_report report =
-        caught("tails_over_stale_laps with journal.dropped_claim_trusts_clear_ahead",
-               {"r.position == log[r.record].position", "r.status == read_status::record",
-                "r.length == log[r.record].bytes.size()", "r.record < log.size()"},
-               [] { tails_over_stale_laps<sync::sim>(); });
+    const catch_report report = stale_lap_catch("journal.dropped_claim_trusts_clear_ahead");
     EXPECT_TRUE(report) << "the property did not notice a dropped claim's word taken for a cleared header: "
                         << report;
 }
