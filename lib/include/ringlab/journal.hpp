@@ -1,7 +1,9 @@
 // journal.hpp: an append-only log of variable-length records in a bounded region of
 // fixed-size segments, with two-phase commit, tailing, replay from any retained position,
 // late joiners, overrun detection and a file-backed (mmap) capture mode. The layout (and
-// the file format) is in journal_layout.hpp; opening a file or region, checking it and
+// the file format) is in journal_layout.hpp; the values the journal takes and returns in
+// journal_types.hpp; the publisher's internals (slot take-over, padding, commit, clearing
+// ahead) in detail/journal_publish.hpp; opening a file or region, checking it and
 // recovering after a dead publisher in detail/journal_open.hpp; the subscriber's side (the
 // subscriber class, reading, overrun, locating a position) in detail/journal_read.hpp.
 //
@@ -102,6 +104,7 @@
 #include "ringlab/detail/journal_file.hpp"
 #include "ringlab/journal_error.hpp"
 #include "ringlab/journal_layout.hpp"
+#include "ringlab/journal_types.hpp"
 #include "ringlab/platform.hpp"
 #include "ringlab/sync/native.hpp"
 #include "ringlab/wait_strategy.hpp"
@@ -121,81 +124,6 @@
 #endif
 
 namespace ringlab {
-
-struct journal_config {
-    std::uint64_t segment_length = std::uint64_t{1} << 20;  // bytes, a power of two
-    std::uint64_t segment_count = 4;                        // a power of two, at least 2
-};
-
-enum class read_status : std::uint8_t {
-    record,            // a record was copied out
-    empty,             // nothing committed at the subscriber's position yet
-    overrun,           // the subscriber fell behind; it has moved to resume_position
-    buffer_too_small,  // the record is longer than the buffer (length says how long)
-    corrupt,           // a header that cannot be right (error says how); the subscriber stays
-    publisher_gone,    // (wait) nothing more is committed and nobody publishes: a file's
-                       // publisher died or closed (open_file(append) recovers and goes
-                       // on), or an attached region's liveness check says its owner went
-};
-
-[[nodiscard]] constexpr const char* to_string(read_status s) noexcept {
-    switch (s) {
-        case read_status::record:
-            return "record";
-        case read_status::empty:
-            return "empty";
-        case read_status::overrun:
-            return "overrun";
-        case read_status::buffer_too_small:
-            return "buffer_too_small";
-        case read_status::corrupt:
-            return "corrupt";
-        case read_status::publisher_gone:
-            return "publisher_gone";
-    }
-    return "?";
-}
-
-struct read_result {
-    read_status status = read_status::empty;
-    std::uint64_t position = 0;  // record: where it starts; otherwise the subscriber's position
-    std::uint64_t record = 0;    // record: its sequence
-    std::uint32_t length = 0;    // record, buffer_too_small: the payload length
-    // overrun only: what was skipped, in log bytes and records, and where reading resumes.
-    std::uint64_t lost_bytes = 0;
-    std::uint64_t lost_records = 0;
-    std::uint64_t resume_position = 0;
-    journal_errc error = journal_errc::bad_flags;  // corrupt only
-};
-
-enum class journal_open : std::uint8_t { read_only, append };
-
-/// What recover() found and did.
-struct journal_recovery {
-    std::uint64_t position = 0;              // where the successor publishes next
-    std::uint64_t next_record = 0;           // the sequence its next record gets
-    std::uint64_t aborted_reservations = 0;  // half-written records turned into skips (0 or 1)
-};
-
-/// A liveness check for journal::attach when the region's owner is another process:
-/// true while process `pid` runs, false once it has exited (even before it is reaped).
-/// It watches the process through a pidfd taken here, so a later process that reuses the
-/// pid is not mistaken for the owner. A pid that does not exist (any more) is reported
-/// gone; a pid below 1 is a config_error, and failing to watch a process that exists is an
-/// io_error.
-[[nodiscard]] inline std::function<bool()> publisher_is_process(pid_t pid) {
-    if (pid <= 0) throw config_error("publisher_is_process: " + std::to_string(pid) + " is not a process id");
-    const int fd = detail::open_pidfd(pid);
-    if (fd < 0) {
-        if (errno == ESRCH) return [] { return false; };
-        throw detail::journal_io_failure("publisher_is_process: cannot watch process " + std::to_string(pid));
-    }
-    const std::shared_ptr<const int> pidfd(new int(fd), [](const int* p) {
-        ::close(*p);
-        delete p;
-    });
-    return [pidfd] { return detail::process_running(*pidfd); };
-}
 
 template <template <class> class Wait = busy_spin_wait, class Sync = sync::native>
 class journal {
@@ -589,110 +517,20 @@ private:
     /// bad_published_position journal_error.
     void validate_published(u64 p) const;
 
-    // ---- publisher internals ------------------------------------------------------------
+    // ---- publisher internals (detail/journal_publish.hpp) -------------------------------
 
-    void format() {
-        using namespace journal_layout;
-        field(magic_offset).store(magic, at("journal.format.magic", mo::relaxed));
-        field(version_offset)
-            .store(version | (u64{header_length} << 32), at("journal.format.version", mo::relaxed));
-        field(segment_length_offset).store(segment_length_, at("journal.format.segment_length", mo::relaxed));
-        field(segment_count_offset).store(segment_count_, at("journal.format.segment_count", mo::relaxed));
-        field(total_length_offset)
-            .store(words_count_ * word_length, at("journal.format.total_length", mo::relaxed));
-        // relaxed above: formatting happens before the journal is shared with anyone.
-        take_slot(0, 0);
-        published_.store(0, at("journal.P5.format", mo::relaxed));
-    }
-
+    void format();
     /// [P1]..[E4]: takes slot s % count over for segment s, whose first record is `first`.
-    void take_slot(u64 segment, u64 first) {
-        const u64 index = index_of(segment);
-        lap(index).store(lap_writing(segment), at("journal.P1.lap_writing", mo::relaxed));
-        // relaxed above: [E2] orders it before the new lap's stores.
-        Sync::fence(at("journal.E2.lap_fence", mo::release));
-        first_record_word(index).store(first, at("journal.P1.first_record", mo::relaxed));
-        // relaxed above: [E4] publishes it.
-        lap(index).store(lap_ready(segment), at("journal.E4.lap_ready", mo::release));
-        rollovers_.add();
-    }
-
-    void pad_segment() {
-        const u64 p = position_;
-        const u64 s = segment_of(p);
-        const u64 rest = segment_length_ - offset_of(p);
-        take_slot(s + 1, record_count_);
-        header(p).store(
-            journal_layout::make_header(rest - journal_layout::record_header_length,
-                                        journal_layout::flag_committed | journal_layout::flag_padding, s),
-            at("journal.E1.pad", mo::relaxed));
-        // relaxed above: padding publishes no data. The next segment's first header is a
-        // header of some lap (offset 0 is a record boundary in every lap) whose tag tells a
-        // stale one from this lap's, so a reader that gets there early sees `empty`.
-        padding_.add();
-        position_ = (s + 1) * segment_length_;
-    }
-
+    void take_slot(u64 segment, u64 first);
+    void pad_segment();
     /// try_claim() of a record that does not fit the rest of the segment: pads it. Throws
     /// for a record that cannot be claimed at all.
-    [[gnu::noinline]] void make_room(std::uint32_t length) {
-        if (length > max_payload() || !writable_) {
-            throw journal_error(writable_ ? journal_errc::payload_too_long : journal_errc::read_only,
-                                "a record of " + std::to_string(length) + " bytes (at most " +
-                                    std::to_string(max_payload()) + ")",
-                                position_);
-        }
-        pad_segment();
-    }
-
+    [[gnu::noinline]] void make_room(std::uint32_t length);
     /// append() of a record that takes a new segment (or throws): claim + copy + commit.
-    [[gnu::noinline]] u64 append_across(const void* payload, std::uint32_t length) {
-        const claim c = try_claim(length);
-        copy_in(c.payload_word_, 0, payload, length);
-        commit(c);
-        return c.position_;
-    }
-
-    void finish(const claim& c, u64 flags) {
-        if (c.owner_ != this || c.position_ != position_) [[unlikely]] {
-            throw journal_error(journal_errc::not_a_boundary,
-                                "commit/abort of a claim that is not the current one (finished already, or "
-                                "of another journal)",
-                                c.position_);
-        }
-        const u64 p = c.position_;
-        const u64 s = segment_of(p);
-        const u64 next = p + journal_layout::record_length(c.length_);
-        const bool data = (flags & journal_layout::flag_aborted) == 0;
-        if (offset_of(next) == 0) take_slot(s + 1, record_count_ + (data ? 1 : 0));
-        publish(p, next, journal_layout::make_header(c.length_, flags, s), data);
-    }
-
+    [[gnu::noinline]] u64 append_across(const void* payload, std::uint32_t length);
+    void finish(const claim& c, u64 flags);
     /// Commits the record at `p` with header `h` ([E1]) and moves to `next`.
-    void publish(u64 p, u64 next, u64 h, bool data) {
-        // [P3] The header word after the record reads as empty when the commit publishes it:
-        // a clear_ahead() of this lap zeroed it and nothing was written there since (next <
-        // cleared_, past every claim handed out), or it is stored here.
-        const bool clear = offset_of(next) != 0 && (next >= cleared_ || next < claimed_to_) &&
-                           !Sync::canary("journal.no_clear_next");
-        // The canary above is a planted bug: stale bytes after the record may read as a header.
-        if (clear) {
-            header(next).store(0, at("journal.P3.clear_next", mo::relaxed));
-            // relaxed above: [E1] below publishes it.
-        }
-        header(p).store(h, at("journal.E1.commit", mo::release));
-        if (data) {
-            ++record_count_;
-            records_.add();
-        } else {
-            aborted_.add();
-        }
-        position_ = next;
-        published_.store(next, at("journal.E3.publish", mo::release));
-        wait_.signal();
-        if (clear && next - p <= clear_ahead_max_record) clear_ahead(next);
-    }
-
+    void publish(u64 p, u64 next, u64 h, bool data);
     /// Zeroes the log after the header word at `next` up to clear_ahead_bytes past the end
     /// of its cache line (never past its segment), so the headers of the next records read
     /// as empty without a store each ([P3]). publish() calls it after a small record whose
@@ -702,24 +540,7 @@ private:
     /// where small records would each wait for their line (reports/METHODOLOGY.md, "The
     /// journal's publisher clears ahead"); for large records the payload's own copy does
     /// that, and zeroing would double the bytes written.
-    void clear_ahead(u64 next) {
-        const u64 from = next + journal_layout::word_length;
-        const u64 end = (segment_of(next) + 1) * segment_length_;
-        const u64 to = std::min(
-            (from + cache_line_bytes - 1) / cache_line_bytes * cache_line_bytes + clear_ahead_bytes, end);
-        if (from >= to) return;
-        if constexpr (!word_copies) {
-            std::memset(bytes_at(word_of(from)), 0, to - from);
-        } else {
-            for (u64 q = from; q < to; q += journal_layout::word_length) {
-                header(q).store(0, at("journal.P3.clear_ahead", mo::relaxed));
-                // relaxed above: stale bytes of this slot's earlier lap; the commit of the
-                // record each word ends ([E1]) publishes it.
-            }
-        }
-        cleared_ = Sync::canary("journal.clear_ahead_marks_too_far") ? to + journal_layout::word_length : to;
-        // The canary above is a planted bug: the header word at `to` is taken as cleared.
-    }
+    void clear_ahead(u64 next);
 
     // ---- subscriber internals (detail/journal_read.hpp) ---------------------------------
 
@@ -784,4 +605,5 @@ private:
 }  // namespace ringlab
 
 #include "ringlab/detail/journal_open.hpp"
+#include "ringlab/detail/journal_publish.hpp"
 #include "ringlab/detail/journal_read.hpp"
