@@ -31,6 +31,7 @@ typename Wait<sim>::config sim_wait_config(run_context& ctx, std::string_view si
         cfg.spin_limit = static_cast<std::uint32_t>(knob("wait.spin_limit", 0, 4));
     }
     if constexpr (requires { cfg.yield_ns; }) cfg.yield_ns = knob("wait.yield_ns", 0, 200);
+    if constexpr (requires { cfg.yield_max_ns; }) cfg.yield_max_ns = knob("wait.yield_max_ns", 0, 1600);
     if constexpr (requires { cfg.idle_spin_limit; }) {
         cfg.idle_spin_limit = static_cast<std::uint32_t>(knob("wait.idle_spin_limit", 0, 4));
         cfg.yield_limit = static_cast<std::uint32_t>(knob("wait.yield_limit", 0, 4));
@@ -40,6 +41,7 @@ typename Wait<sim>::config sim_wait_config(run_context& ctx, std::string_view si
     if constexpr (requires { cfg.blocking; }) {
         cfg.blocking.spin_limit = static_cast<std::uint32_t>(knob("wait.spin_limit", 0, 4));
         cfg.blocking.yield_ns = knob("wait.yield_ns", 0, 200);
+        cfg.blocking.yield_max_ns = knob("wait.yield_max_ns", 0, 1600);
         cfg.timeout_ns = knob("wait.timeout_ns", 100, 5000);
     }
     // Half the blocking runs park at the first miss: the sleep/wake protocol, where a

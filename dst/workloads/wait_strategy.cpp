@@ -10,7 +10,12 @@
 // what the alert flag's release/acquire pair [A1]/[A1a] promises. With a timeout, a wait
 // that returns `timed_out` must have found the round missing at a virtual time at or past
 // its deadline: virtual time makes that check exact. A parking strategy makes no more
-// wakes than its waiters asked for (plus the alert's).
+// wakes than its waiters asked for (plus the alert's). A lone blocking_wait waiter whose
+// untimed wait asked for P wakes spent at least the first P of its yield windows in that
+// wait (yield_ns, then twice that after each wake that left its round missing, up to
+// yield_max_ns): early signals that each find it parked must not make it park again
+// after every yield_ns.
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -29,13 +34,29 @@ void exercise(run_context& ctx) {
     const std::uint64_t gap = ctx.knob("signal_gap_steps", 0, 30);  // lets waiters reach the park
     // Signals before a round is published: they wake parked waiters whose condition is still
     // false, which must leave the parked count, wait again, and still see the round.
-    const std::uint64_t early = ctx.knob("early_signals", 0, 3);
+    const std::uint64_t early = ctx.knob("early_signals", 0, 5);
+    const std::uint64_t early_gap = ctx.knob("early_gap_steps", 0, 40);  // after each early signal
     const bool alert = ctx.knob_flag("alert", 1, 3);
     const std::uint64_t alert_after = ctx.knob("alert_after_round", 0, rounds);
     const std::uint64_t timeout_ns =
         ctx.knob_flag("timed_waits", 1, 3) ? ctx.knob("timeout_ns", 50, 3000) : no_timeout;
-    ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * (gap + early * (waiters + 2)));
-    Wait<sim> wait(sim_wait_config<Wait>(ctx));
+    ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * (gap + early * (early_gap + waiters + 2)));
+    const typename Wait<sim>::config cfg = sim_wait_config<Wait>(ctx);
+    Wait<sim> wait(cfg);
+    // The least virtual time in which a wait asks for `requests` wakes (blocking_wait only).
+    const auto least_ns = [&](std::uint64_t requests) {
+        std::uint64_t total = 0;
+        if constexpr (requires { cfg.yield_max_ns; }) {
+            const std::uint64_t bound = std::max(cfg.yield_ns, cfg.yield_max_ns);
+            std::uint64_t window = cfg.yield_ns;
+            for (std::uint64_t i = 0; i < requests; ++i) {
+                total += window;
+                window = std::min(bound, window * 2);
+            }
+        }
+        return total;
+    };
+    const bool lone_untimed = waiters == 1 && !alert && timeout_ns == no_timeout;
     sim::atomic<std::uint64_t> published(0);
     sim::cell<std::uint64_t> reason;
 
@@ -45,9 +66,20 @@ void exercise(run_context& ctx) {
             while (round <= rounds) {
                 auto ready = [&] { return published.load(at("test.wait.published", mo::acquire)) >= round; };
                 const std::uint64_t t0 = ctx.now_ns();
+                std::uint64_t requests0 = 0;
+                if constexpr (requires { wait.requests(); }) requests0 = wait.requests();
                 const wait_result r = wait.wait_until(ready, timeout_ns);
                 if (r == wait_result::ready) {
                     ctx.check(ready(), "wait returned ready while the round is not published");
+                    if constexpr (requires { cfg.yield_max_ns; }) {
+                        const std::uint64_t asked = wait.requests() - requests0;
+                        const std::uint64_t took = ctx.now_ns() - t0;
+                        ctx.check_that(!lone_untimed || least_ns(asked) <= took, [&] {
+                            return "a wait asked for " + std::to_string(asked) + " wakes in " +
+                                   std::to_string(took) + " ns; its yield windows alone take " +
+                                   std::to_string(least_ns(asked)) + " ns";
+                        });
+                    }
                     ++round;
                 } else if (r == wait_result::alerted) {
                     ctx.check(alert, "alerted without an alert");
@@ -71,7 +103,7 @@ void exercise(run_context& ctx) {
             for (std::uint64_t i = 0; i < gap; ++i) sim::pause();
             for (std::uint64_t i = 0; i < early; ++i) {
                 wait.signal();
-                sim::pause();
+                for (std::uint64_t j = 0; j <= early_gap; ++j) sim::pause();
             }
             published.store(round, at("test.wait.publish", mo::release));
             wait.signal();
@@ -111,6 +143,8 @@ const register_workload registration{workload_spec{
          "a waiter woken too early sleeps again without asking for a wake: the next is lost"},
         {canary_spec::kind::planted, "blocking_wait.every_signal_wakes",
          "signals leave the request up: each makes a wake until the waiter runs"},
+        {canary_spec::kind::planted, "blocking_wait.futile_wakes_keep_the_window",
+         "a waiter woken with its condition false parks again after yield_ns every time"},
         {canary_spec::kind::mutant, "wait.A1.raise",
          "raising the alert no longer publishes what the alerter wrote before it"},
         {canary_spec::kind::mutant, "wait.A1a.poll",

@@ -24,7 +24,11 @@
 //                       waiter woken with its condition still false spins and yields again
 //                       before it parks and asks again, so signals that come faster than it
 //                       can use them (progress that is not yet enough, others' claims) do
-//                       not each pay a wake.
+//                       not each pay a wake; each such wake doubles the yield window of
+//                       that wait, up to yield_max_ns, so a wait that outlasts many signals
+//                       (a consumer stalled on a preempted producer's unpublished claim
+//                       while the other producers publish) parks and is woken once per
+//                       window, not once every yield_ns.
 //   timeout_blocking_wait
 //                       blocking_wait whose waits return timed_out after a default timeout.
 //
@@ -292,6 +296,13 @@ public:
         /// microseconds on a virtual machine; a waiter that parks sooner than that pays more
         /// latency than the CPU it saves.
         std::uint64_t yield_ns = 50'000;
+        /// The longest yield window. A wake that leaves the condition false doubles the
+        /// window of the wait it interrupted, up to this bound (yield_ns if that is larger):
+        /// signals that keep coming while the condition stays false (the other producers'
+        /// events while one producer's claim is unpublished) then cost a park and a wake
+        /// per window, not one every yield_ns. A wait that parks at once (yield_ns 0) keeps
+        /// parking at once.
+        std::uint64_t yield_max_ns = 1'000'000;
     };
     static constexpr const char* name = "blocking";
     static constexpr std::uint32_t streaming_slip = 2048;
@@ -300,10 +311,14 @@ public:
     blocking_wait(const blocking_wait&) = delete;
     blocking_wait& operator=(const blocking_wait&) = delete;
 
+    /// Out of line: the structures poll once inline before they wait, and this loop
+    /// inlined into their hot paths made their layout, and so their rates, a matter of
+    /// chance (reports/METHODOLOGY.md, "Wakes under the parking waits").
     template <class Ready>
-    wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
+    [[gnu::noinline]] wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
         detail::deadline<Sync> limit(timeout_ns);
         std::uint64_t yield_end_ns = 0;
+        std::uint64_t window_ns = cfg_.yield_ns;
         bool asked = false;  // for the planted bug asks_once (park)
         for (std::uint64_t i = 0;; ++i) {
             if (ready()) return wait_result::ready;
@@ -314,7 +329,7 @@ public:
             }
             // One clock read per yield: the yield is a system call, the read is not.
             const std::uint64_t now = Sync::now_ns();
-            if (yield_end_ns == 0) yield_end_ns = detail::saturating_add(now, cfg_.yield_ns);
+            if (yield_end_ns == 0) yield_end_ns = detail::saturating_add(now, window_ns);
             if (limit.passed()) return wait_result::timed_out;
             if (now < yield_end_ns) {
                 Sync::yield();
@@ -327,6 +342,10 @@ public:
             // an alert's wake or a spurious return the request is still up: one more wake).
             i = 0;
             yield_end_ns = 0;
+            // Planted bug: the window never grows, and signals that keep coming while the
+            // condition stays false cost a park and a wake every yield_ns.
+            if (!Sync::canary("blocking_wait.futile_wakes_keep_the_window"))
+                window_ns = longer_window(window_ns);
         }
     }
 
@@ -425,6 +444,13 @@ private:
         // wake.
         waiters_.fetch_sub(1, at("blocking_wait.leave", mo::relaxed));
         return result;
+    }
+
+    /// The yield window after a wake that left the condition false: twice `window`, at
+    /// most the larger of the two bounds.
+    [[nodiscard]] std::uint64_t longer_window(std::uint64_t window) const noexcept {
+        const std::uint64_t bound = cfg_.yield_max_ns > cfg_.yield_ns ? cfg_.yield_max_ns : cfg_.yield_ns;
+        return window >= bound / 2 ? bound : window * 2;
     }
 
     static constexpr std::int32_t asked_bit = 1;
