@@ -1,7 +1,7 @@
 // dst/workloads/wait_strategy.cpp: waiters, a signaller and an alerter on one strategy.
 //
 // A signaller publishes rounds 1..R of a counter (release store, then signal()), each after
-// 0-3 early signals that wake parked waiters while the round is still missing; 1-3
+// 0-5 early signals that wake parked waiters while the round is still missing; 1-3
 // waiters each wait for every round in turn with wait_until(counter >= round). Every
 // waiter must see every round (a lost wake-up leaves one parked for ever: a deadlock,
 // which the scheduler reports as a liveness failure). With `alert`, an alerter writes a
@@ -11,10 +11,11 @@
 // that returns `timed_out` must have found the round missing at a virtual time at or past
 // its deadline: virtual time makes that check exact. A parking strategy makes no more
 // wakes than its waiters asked for (plus the alert's). A lone blocking_wait waiter whose
-// untimed wait asked for P wakes spent at least the first P of its yield windows in that
-// wait (yield_ns, then twice that after each wake that left its round missing, up to
-// yield_max_ns): early signals that each find it parked must not make it park again
-// after every yield_ns.
+// untimed wait asked for P wakes spent at least P * W + (P - 1) * min(W, M - W) in it
+// (W = yield_ns, M = the larger of yield_max_ns and W): every park follows a window of at
+// least W, and each futile wake either came at least that window after its park or
+// doubled the next window. Early signals that each wake it soon after it parked must not
+// make it park again after every yield_ns.
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -35,24 +36,30 @@ void exercise(run_context& ctx) {
     // Signals before a round is published: they wake parked waiters whose condition is still
     // false, which must leave the parked count, wait again, and still see the round.
     const std::uint64_t early = ctx.knob("early_signals", 0, 5);
-    const std::uint64_t early_gap = ctx.knob("early_gap_steps", 0, 40);  // after each early signal
+    const std::uint64_t early_gap_ns = ctx.knob("early_gap_ns", 0, 3000);  // after each early signal
     const bool alert = ctx.knob_flag("alert", 1, 3);
     const std::uint64_t alert_after = ctx.knob("alert_after_round", 0, rounds);
     const std::uint64_t timeout_ns =
         ctx.knob_flag("timed_waits", 1, 3) ? ctx.knob("timeout_ns", 50, 3000) : no_timeout;
-    ctx.expect_steps(rounds * (waiters + 1) * 12 + rounds * (gap + early * (early_gap + waiters + 2)));
-    const typename Wait<sim>::config cfg = sim_wait_config<Wait>(ctx);
+    ctx.expect_steps(rounds * (waiters + 1) * 12 +
+                     rounds * (gap + early * (early_gap_ns / 10 + waiters + 2)));
+    typename Wait<sim>::config cfg = sim_wait_config<Wait>(ctx);
+    // Half the blocking_wait runs yield longer than a park takes, so that early signals
+    // wake a parked waiter sooner than its window and grow it.
+    if constexpr (requires { cfg.yield_max_ns; }) {
+        if (ctx.knob_flag("long_windows", 1, 2)) {
+            cfg.yield_ns = ctx.knob("long_yield_ns", 400, 1500);
+            cfg.yield_max_ns = ctx.knob("long_yield_max_ns", 0, 8000);
+        }
+    }
     Wait<sim> wait(cfg);
     // The least virtual time in which a wait asks for `requests` wakes (blocking_wait only).
     const auto least_ns = [&](std::uint64_t requests) {
         std::uint64_t total = 0;
         if constexpr (requires { cfg.yield_max_ns; }) {
-            const std::uint64_t bound = std::max(cfg.yield_ns, cfg.yield_max_ns);
-            std::uint64_t window = cfg.yield_ns;
-            for (std::uint64_t i = 0; i < requests; ++i) {
-                total += window;
-                window = std::min(bound, window * 2);
-            }
+            const std::uint64_t w = cfg.yield_ns;
+            const std::uint64_t extra = std::min(w, std::max(w, cfg.yield_max_ns) - w);
+            total = requests * w + (requests > 0 ? (requests - 1) * extra : 0);
         }
         return total;
     };
@@ -76,7 +83,7 @@ void exercise(run_context& ctx) {
                         const std::uint64_t took = ctx.now_ns() - t0;
                         ctx.check_that(!lone_untimed || least_ns(asked) <= took, [&] {
                             return "a wait asked for " + std::to_string(asked) + " wakes in " +
-                                   std::to_string(took) + " ns; its yield windows alone take " +
+                                   std::to_string(took) + " ns; its yield windows and parks take at least " +
                                    std::to_string(least_ns(asked)) + " ns";
                         });
                     }
@@ -103,7 +110,10 @@ void exercise(run_context& ctx) {
             for (std::uint64_t i = 0; i < gap; ++i) sim::pause();
             for (std::uint64_t i = 0; i < early; ++i) {
                 wait.signal();
-                for (std::uint64_t j = 0; j <= early_gap; ++j) sim::pause();
+                const std::uint64_t until = ctx.now_ns() + early_gap_ns;
+                do {
+                    sim::pause();
+                } while (ctx.now_ns() < until);
             }
             published.store(round, at("test.wait.publish", mo::release));
             wait.signal();

@@ -24,11 +24,12 @@
 //                       waiter woken with its condition still false spins and yields again
 //                       before it parks and asks again, so signals that come faster than it
 //                       can use them (progress that is not yet enough, others' claims) do
-//                       not each pay a wake; each such wake doubles the yield window of
-//                       that wait, up to yield_max_ns, so a wait that outlasts many signals
-//                       (a consumer stalled on a preempted producer's unpublished claim
-//                       while the other producers publish) parks and is woken once per
-//                       window, not once every yield_ns.
+//                       not each pay a wake; a wake that comes sooner than the window the
+//                       waiter yielded before it parked doubles that wait's window, up to
+//                       yield_max_ns, so a wait that outlasts a stream of signals (a
+//                       consumer stalled on a preempted producer's unpublished claim while
+//                       the other producers publish) parks and is woken once per window,
+//                       not once every yield_ns.
 //   timeout_blocking_wait
 //                       blocking_wait whose waits return timed_out after a default timeout.
 //
@@ -296,12 +297,14 @@ public:
         /// microseconds on a virtual machine; a waiter that parks sooner than that pays more
         /// latency than the CPU it saves.
         std::uint64_t yield_ns = 50'000;
-        /// The longest yield window. A wake that leaves the condition false doubles the
-        /// window of the wait it interrupted, up to this bound (yield_ns if that is larger):
-        /// signals that keep coming while the condition stays false (the other producers'
-        /// events while one producer's claim is unpublished) then cost a park and a wake
-        /// per window, not one every yield_ns. A wait that parks at once (yield_ns 0) keeps
-        /// parking at once.
+        /// The longest yield window. A wake that leaves the condition false and comes
+        /// sooner than the window yielded before the park doubles the window of that wait,
+        /// up to this bound (yield_ns if that is larger); a later one starts it over at
+        /// yield_ns. Signals that keep coming while the condition stays false (the other
+        /// producers' events while one producer's claim is unpublished) then cost a park
+        /// and a wake per window, not one every yield_ns, and a waiter whose futile wakes
+        /// are sparse yields no longer than before. A wait that parks at once (yield_ns 0)
+        /// keeps parking at once.
         std::uint64_t yield_max_ns = 1'000'000;
     };
     static constexpr const char* name = "blocking";
@@ -336,16 +339,21 @@ public:
                 continue;
             }
             if (const std::optional<wait_result> r = park(ready, limit, asked)) return *r;
+            const std::uint64_t woken = Sync::now_ns();
             // Woken with the condition still false (another waiter's wake, or progress that
             // is not yet enough): spin and yield again before parking again. A signal's wake
             // took its request ([W4a]), so the signals meanwhile make no system call (after
             // an alert's wake or a spurious return the request is still up: one more wake).
             i = 0;
             yield_end_ns = 0;
+            // A wake sooner than the window: signals come faster than the waiter can use
+            // them, and yielding through the next one costs less than parking for it.
             // Planted bug: the window never grows, and signals that keep coming while the
             // condition stays false cost a park and a wake every yield_ns.
-            if (!Sync::canary("blocking_wait.futile_wakes_keep_the_window"))
-                window_ns = longer_window(window_ns);
+            const bool soon = woken - now < window_ns;
+            window_ns = soon && !Sync::canary("blocking_wait.futile_wakes_keep_the_window")
+                            ? longer_window(window_ns)
+                            : cfg_.yield_ns;
         }
     }
 
@@ -446,8 +454,8 @@ private:
         return result;
     }
 
-    /// The yield window after a wake that left the condition false: twice `window`, at
-    /// most the larger of the two bounds.
+    /// The yield window after a wake that left the condition false and came sooner than
+    /// `window`: twice `window`, at most the larger of the two bounds.
     [[nodiscard]] std::uint64_t longer_window(std::uint64_t window) const noexcept {
         const std::uint64_t bound = cfg_.yield_max_ns > cfg_.yield_ns ? cfg_.yield_max_ns : cfg_.yield_ns;
         return window >= bound / 2 ? bound : window * 2;
