@@ -314,9 +314,9 @@ public:
     blocking_wait(const blocking_wait&) = delete;
     blocking_wait& operator=(const blocking_wait&) = delete;
 
-    /// Out of line: the structures poll once inline before they wait, and this loop
-    /// inlined into their hot paths made their layout, and so their rates, a matter of
-    /// chance (reports/METHODOLOGY.md, "Wakes under the parking waits").
+    /// Out of line: most callers poll once inline before they wait (the rings, the barrier),
+    /// and this loop inlined into their hot paths made their layout, and so their rates, a
+    /// matter of chance (reports/METHODOLOGY.md, "Wakes under the parking waits").
     template <class Ready>
     [[gnu::noinline]] wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
         detail::deadline<Sync> limit(timeout_ns);
