@@ -439,46 +439,11 @@ private:
 
     static constexpr bool word_copies = Sync::is_model || RINGLAB_JOURNAL_WORD_COPIES;
 
-    /// Writes payload bytes from word `w` (plus `skew` bytes) on. Relaxed word stores under
-    /// the checking backends and ThreadSanitizer (the commit orders them); memcpy natively,
-    /// which is what the relaxed stores compile to.
-    void copy_in(std::size_t w, std::size_t skew, const void* src, std::size_t bytes) {
-        if constexpr (!word_copies) {
-            if (bytes != 0) std::memcpy(bytes_at(w) + skew, src, bytes);  // src may be null then
-        } else {
-            const auto* from = static_cast<const unsigned char*>(src);
-            std::size_t done = 0;
-            while (done < bytes) {
-                const std::size_t index = w + (skew + done) / 8;
-                const std::size_t in_word = (skew + done) % 8;
-                const std::size_t n = std::min<std::size_t>(8 - in_word, bytes - done);
-                u64 v = in_word == 0 && n == 8
-                            ? 0
-                            : words_[index].load(at("journal.P4.payload_merge", mo::relaxed));
-                // relaxed above: the publisher re-reads its own store.
-                std::memcpy(reinterpret_cast<unsigned char*>(&v) + in_word, from + done, n);
-                words_[index].store(v, at("journal.P4.payload", mo::relaxed));
-                // relaxed above: payload words are published by the commit [E1].
-                done += n;
-            }
-        }
-    }
-
-    /// Reads payload bytes from word `w` on: memcpy natively, relaxed word loads under the
-    /// checking backends and ThreadSanitizer. The copy may race with a publisher reusing
-    /// the slot; the caller validates the lap word after it ([E2a]) before using the bytes.
-    void copy_out(std::size_t w, void* dst, std::size_t bytes) const {
-        if constexpr (!word_copies) {
-            if (bytes != 0) std::memcpy(dst, bytes_at(w), bytes);  // dst may be null then
-        } else {
-            auto* to = static_cast<unsigned char*>(dst);
-            for (std::size_t done = 0; done < bytes; done += 8) {
-                const u64 v = words_[w + done / 8].load(at("journal.R4.payload", mo::relaxed));
-                // relaxed above: ordered by [E1a] before and the [E2a] fence after.
-                std::memcpy(to + done, &v, std::min<std::size_t>(8, bytes - done));
-            }
-        }
-    }
+    /// Writes payload bytes from word `w` (plus `skew` bytes) on (detail/journal_publish.hpp).
+    void copy_in(std::size_t w, std::size_t skew, const void* src, std::size_t bytes);
+    /// Reads payload bytes from word `w` on (detail/journal_read.hpp). The copy may race with
+    /// a publisher reusing the slot; the caller validates the lap word after it ([E2a]).
+    void copy_out(std::size_t w, void* dst, std::size_t bytes) const;
 
     [[nodiscard]] u64 segment_of(u64 position) const noexcept { return position >> segment_shift_; }
     [[nodiscard]] u64 offset_of(u64 position) const noexcept { return position & (segment_length_ - 1); }

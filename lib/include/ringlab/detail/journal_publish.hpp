@@ -1,6 +1,7 @@
 // detail/journal_publish.hpp: the publisher's side of journal.hpp behind try_claim, commit
 // and append: formatting a region, taking a slot over for a new segment, padding a segment's
-// end, committing a record ([E1]) and clearing the log ahead of the next ones ([P3]).
+// end, copying a payload in ([P4]), committing a record ([E1]) and clearing the log ahead of
+// the next ones ([P3]).
 //
 // Threading contract, invariants (I1)..(I4) and the synchronisation edges [P1]..[P6], [E1]..
 // [E4] these functions take part in: the header comment of journal.hpp, which includes this
@@ -138,6 +139,32 @@ inline void journal<Wait, Sync>::clear_ahead(u64 next) {
     }
     cleared_ = Sync::canary("journal.clear_ahead_marks_too_far") ? to + journal_layout::word_length : to;
     // The canary above is a planted bug: the header word at `to` is taken as cleared.
+}
+
+/// Writes payload bytes from word `w` (plus `skew` bytes) on. Relaxed word stores under
+/// the checking backends and ThreadSanitizer (the commit orders them); memcpy natively,
+/// which is what the relaxed stores compile to.
+template <template <class> class Wait, class Sync>
+inline void journal<Wait, Sync>::copy_in(std::size_t w, std::size_t skew, const void* src,
+                                         std::size_t bytes) {
+    if constexpr (!word_copies) {
+        if (bytes != 0) std::memcpy(bytes_at(w) + skew, src, bytes);  // src may be null then
+    } else {
+        const auto* from = static_cast<const unsigned char*>(src);
+        std::size_t done = 0;
+        while (done < bytes) {
+            const std::size_t index = w + (skew + done) / 8;
+            const std::size_t in_word = (skew + done) % 8;
+            const std::size_t n = std::min<std::size_t>(8 - in_word, bytes - done);
+            u64 v =
+                in_word == 0 && n == 8 ? 0 : words_[index].load(at("journal.P4.payload_merge", mo::relaxed));
+            // relaxed above: the publisher re-reads its own store.
+            std::memcpy(reinterpret_cast<unsigned char*>(&v) + in_word, from + done, n);
+            words_[index].store(v, at("journal.P4.payload", mo::relaxed));
+            // relaxed above: payload words are published by the commit [E1].
+            done += n;
+        }
+    }
 }
 
 }  // namespace ringlab

@@ -1,7 +1,7 @@
 // detail/journal_read.hpp: the subscriber's side of journal.hpp: the subscriber class, and
 // the journal's walks that read a record (read_next), move an overrun subscriber on
 // (overrun, settle), find a position's record sequence (locate) and count a segment's
-// records for recovery (first_record_of_segment).
+// records for recovery (first_record_of_segment), and the copy of a payload out (copy_out).
 //
 // Threading contract, invariants (I1)..(I4) and the synchronisation edges [E1a], [E2a] and
 // [E4a] these functions take part in: the header comment of journal.hpp, which
@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -308,6 +309,23 @@ inline read_result journal<Wait, Sync>::read_next(subscriber& sub, std::byte* ou
         return r;
     }
     return result(read_status::empty, sub.position_);  // many skips in a row: the next poll goes on
+}
+
+/// Reads payload bytes from word `w` on: memcpy natively, relaxed word loads under the
+/// checking backends and ThreadSanitizer. The copy may race with a publisher reusing
+/// the slot; the caller validates the lap word after it ([E2a]) before using the bytes.
+template <template <class> class Wait, class Sync>
+inline void journal<Wait, Sync>::copy_out(std::size_t w, void* dst, std::size_t bytes) const {
+    if constexpr (!word_copies) {
+        if (bytes != 0) std::memcpy(dst, bytes_at(w), bytes);  // dst may be null then
+    } else {
+        auto* to = static_cast<unsigned char*>(dst);
+        for (std::size_t done = 0; done < bytes; done += 8) {
+            const u64 v = words_[w + done / 8].load(at("journal.R4.payload", mo::relaxed));
+            // relaxed above: ordered by [E1a] before and the [E2a] fence after.
+            std::memcpy(to + done, &v, std::min<std::size_t>(8, bytes - done));
+        }
+    }
 }
 
 }  // namespace ringlab
