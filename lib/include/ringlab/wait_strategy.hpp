@@ -358,22 +358,16 @@ public:
     }
 
     /// Wakes the parked waiters if one asked for a wake since the last; otherwise a fence
-    /// and a load.
-    void signal() noexcept {
+    /// and a load. Inline, and the wake out of line (wake_for): every publish calls it, and
+    /// a call per event stood in loops whose rate is their producers' (reports/METHODOLOGY.md,
+    /// "Wakes under the parking waits").
+    [[gnu::always_inline]] void signal() noexcept {
         Sync::asymmetric_fence_light(at("blocking_wait.W3.signal_fence", mo::seq_cst));
         // relaxed: [W3] orders the load ([W4]).
-        std::int32_t word = word_.load(at("blocking_wait.W4.signal_wanted", mo::relaxed));
+        const std::int32_t word = word_.load(at("blocking_wait.W4.signal_wanted", mo::relaxed));
         if ((word & asked_bit) == 0) return;
-        // relaxed below: the fences order what a take needs ([W4a]).
-        if (Sync::canary("blocking_wait.every_signal_wakes")) {
-            // Planted bug: bumps the epoch and leaves the request up, so every signal until
-            // the waiter runs again makes a wake (a system call).
-            (void)word_.fetch_add(2, at("blocking_wait.canary_bump", mo::relaxed));
-        } else if (!word_.compare_exchange_strong(word, taken(word), at("blocking_wait.W4a.take", mo::relaxed))) {
-            return;  // another publisher took it, or an alert bumped the epoch: that one wakes
-        }
-        wakes_.add();
-        Sync::futex_wake(word_, INT_MAX);
+        // A request: cold and out of line, as the wake is a system call.
+        wake_for(word);
     }
 
     void alert() noexcept {
@@ -402,6 +396,22 @@ public:
     [[nodiscard]] std::uint64_t requests() const noexcept { return requests_.get(); }
 
 private:
+    /// signal() once a waiter asked for a wake: takes the request and wakes. Out of line: a
+    /// system call, rare beside the signals that find no request.
+    [[gnu::noinline]] [[gnu::cold]] void wake_for(std::int32_t word) noexcept {
+        // relaxed below: the fences order what a take needs ([W4a]).
+        if (Sync::canary("blocking_wait.every_signal_wakes")) {
+            // Planted bug: bumps the epoch and leaves the request up, so every signal until
+            // the waiter runs again makes a wake (a system call).
+            (void)word_.fetch_add(2, at("blocking_wait.canary_bump", mo::relaxed));
+        } else if (!word_.compare_exchange_strong(word, taken(word),
+                                                  at("blocking_wait.W4a.take", mo::relaxed))) {
+            return;  // another publisher took it, or an alert bumped the epoch: that one wakes
+        }
+        wakes_.add();
+        Sync::futex_wake(word_, INT_MAX);
+    }
+
     /// Parks until the condition holds, an alert, the deadline, or a wake: nothing after a
     /// wake (or a spurious return) that left the condition false. Out of line: it makes
     /// system calls, and the polls before it stay small in the caller.
@@ -508,7 +518,7 @@ public:
     wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns) {
         return inner_.wait_until(ready, timeout_ns == no_timeout ? timeout_ns_ : timeout_ns);
     }
-    void signal() noexcept { inner_.signal(); }
+    [[gnu::always_inline]] void signal() noexcept { inner_.signal(); }
     void alert() noexcept { inner_.alert(); }
     void clear_alert() noexcept { inner_.clear_alert(); }
     [[nodiscard]] bool is_alerted() const noexcept { return inner_.is_alerted(); }
