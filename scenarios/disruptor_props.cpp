@@ -17,13 +17,16 @@
 //                every event after in order, and its leaving alerts no producer; in half
 //                of those its handler throws after a few events: it then stops gating
 //                (the producers go on past it, none of them alerted) and its progress
-//                stays where it failed
+//                stays where it failed. A third of the stages release their events early
+//                (early_release), every 1-3 events, through the event they handle or the
+//                one before it: the same properties hold, and a stage that releases every
+//                event counts one release per event
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
 // Canaries (each must make dag_dst fail on the check its bug breaks, support/canary.hpp): a
 // barrier that ignores its dependents, a single-producer wrap check that is off by one, a
 // slip without its bound, a failed stage that leaves the producers waiting for room, a
-// consumer whose removal alerts the producers, and a failed run-time consumer that keeps
-// gating them.
+// consumer whose removal alerts the producers, a failed run-time consumer that keeps
+// gating them, and an early release one event past the event being handled.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -71,6 +74,8 @@ struct dag_params {
     // The joiner's handler throws at the event after this many (exception_policy::halt):
     // it stops gating the producers, and alerts none of them.
     std::optional<std::uint64_t> joiner_fails_after;
+    // Per stage: 0, or it releases its events early every this many events.
+    std::vector<std::uint64_t> release_every;
 };
 
 /// Every stage that stops with a failing one: itself and every stage after it.
@@ -102,6 +107,7 @@ dag_params gen_dag(std::uint64_t max_events) {
             if (*rc::gen::inRange(0, 3) == 0) deps.push_back(d);
         }
         p.after.push_back(deps);
+        p.release_every.push_back(*rc::gen::inRange(0, 3) == 0 ? *rc::gen::inRange<std::uint64_t>(1, 4) : 0);
     }
     p.capacity = std::size_t{1} << *rc::gen::inRange(0, 7);
     p.max_batch = *rc::gen::inRange<std::uint64_t>(1, 9);
@@ -141,6 +147,20 @@ struct dag_handler {
             if (progress_of() <= position) seen->fail(name + " passed a stage it comes after at " + std::to_string(position));
         }
         ++expected;
+    }
+};
+
+/// A stage that releases its events early: every `every` events, once it has checked the
+/// event it handles, it releases through that event, or (every 3) through the one before.
+struct releasing_handler {
+    dag_handler* inner = nullptr;
+    std::uint64_t every = 1;
+
+    template <class Release>
+    void operator()(const event& e, std::uint64_t position, bool end_of_batch, Release& release) {
+        (*inner)(e, position, end_of_batch);
+        if ((position + 1) % every == 0)
+            release.through(every == 3 && position > 0 ? position - 1 : position);
     }
 };
 
@@ -206,6 +226,7 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
              Spawn spawn_producer, Join join_producer) {
     std::vector<typename D::stage_id> ids;
     std::atomic<bool> failed{false};
+    std::vector<releasing_handler> releasing(p.after.size());  // never reallocated: stages hold them
     for (std::size_t i = 0; i < p.after.size(); ++i) {
         handlers[i].seen = &seen;
         handlers[i].name = "stage" + std::to_string(i);
@@ -220,7 +241,12 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
         processor_options options;
         options.max_batch = p.max_batch;
         options.slip = p.slip;
-        ids.push_back(d.template handle_events_with_ids<dag_handler>(handlers[i].name, handlers[i], after, options));
+        if (p.release_every[i] != 0) {
+            releasing[i] = {&handlers[i], p.release_every[i]};
+            ids.push_back(d.handle_events_with_ids(handlers[i].name, releasing[i], after, options));
+        } else {
+            ids.push_back(d.handle_events_with_ids(handlers[i].name, handlers[i], after, options));
+        }
     }
     d.start(executor);
     std::vector<std::size_t> producers;
@@ -293,6 +319,14 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
                       std::to_string(stats.batches) + " batches; it was handed " +
                       std::to_string(h.expected) + " with " + std::to_string(h.batch_ends) +
                       " ends of batch");
+        }
+        // Releasing every event, each release moves the progress by one (a failed stage's
+        // event is not released).
+        const std::uint64_t expected_releases = p.release_every[i] == 1 ? h.expected : 0;
+        if ((p.release_every[i] == 1 || p.release_every[i] == 0) && stats.releases != expected_releases) {
+            seen.fail(h.name + " counted " + std::to_string(stats.releases) +
+                      " early releases; it released " + std::to_string(expected_releases) +
+                      " events one by one");
         }
     }
 }
@@ -460,6 +494,23 @@ TEST(disruptor_canaries, the_dag_catches_a_removal_that_alerts_the_producers) {
             return p;
         });
     EXPECT_TRUE(report) << "a consumer's removal alerted the producers and no property noticed: " << report;
+}
+
+TEST(disruptor_canaries, the_dag_catches_an_early_release_past_the_event_handled) {
+    const catch_report report = dag_catches("batch_event_processor.release_one_too_far",
+                                            {"DST correctness: data race", "read a lapped or torn event",
+                                             "early releases", "got position", "DST liveness"},
+                                            [] {
+                                                // Stages that release every event, and more than a ring of
+                                                // events.
+                                                dag_params p = gen_dag(40);
+                                                p.failing.reset();
+                                                p.joiner = false;
+                                                p.release_every.assign(p.after.size(), 1);
+                                                p.events = std::max<std::uint64_t>(p.events, p.capacity + 2);
+                                                return p;
+                                            });
+    EXPECT_TRUE(report) << "a stage released an event before handling it and no property noticed: " << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_failed_joiner_that_keeps_gating) {

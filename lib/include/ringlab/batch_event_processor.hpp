@@ -6,7 +6,23 @@
 //
 // The handler is called as handler(event, position, end_of_batch); it receives `const E&`,
 // or `E&` when it declares `using mutates_events = std::true_type;` (a stage that annotates
-// events for later stages). Optional hooks: on_start(), on_shutdown().
+// events for later stages). Optional hooks: on_start(), on_shutdown(),
+// on_batch_start(batch_size) before each batch is handed over (again after a rewind), and
+// on_timeout(position) when the wait for the event at `position` timed out (after
+// processor_options::timeout_ns, or the wait strategy's own: timeout_blocking_wait);
+// an exception from on_timeout halts the stage under exception_policy::halt, and is counted
+// as a handler error under skip and rewind, which wait on.
+//
+// Early release. A handler that also takes an `early_release<Ring>&` (a fourth argument)
+// may give back the events it is done with before its batch ends: release.through(p)
+// publishes the stage's progress up to p (the event being handled, or one before it), so
+// the producers may reuse those slots and the stages after it may read them while the
+// batch goes on; useful when a batch is long and its events are finished early (a handler
+// that hands them on, or writes them out, in chunks). The batch's end still publishes the
+// rest. A release past the event being handled throws std::out_of_range from through(),
+// which the exception policy then handles. Released events are never handed over again: a
+// rewind restarts at the first event not released, and a halt leaves the progress at the
+// failing event or at the release, whichever is later.
 //
 // Stopping. halt() stops before the next batch. drain_to(end) stops once every position
 // before `end` is processed: the disruptor's shutdown drains to the end of what was
@@ -34,6 +50,8 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "ringlab/sequence.hpp"
@@ -53,6 +71,11 @@ struct processor_options {
     /// (default_slip). `slip_options{}` turns it off; note that `slip = {}` and
     /// `.slip = {}` mean unset, not off.
     std::optional<slip_options> slip = std::nullopt;
+    /// How long a stage waits for its next event before the wait returns timed_out and the
+    /// handler's on_timeout(position) is called (a heartbeat, a flush). no_timeout leaves it
+    /// to the consumer wait strategy: timeout_blocking_wait times out after its configured
+    /// timeout, the others never do. At least 1 ns.
+    std::uint64_t timeout_ns = no_timeout;
 };
 
 /// The slip of a stage whose options leave it unset: a wait strategy that declares
@@ -80,6 +103,64 @@ struct processor_counters {
     std::uint64_t handler_errors = 0;  // exceptions skipped or rewound
     std::uint64_t rewinds = 0;
     std::uint64_t slips = 0;  // waits that slipped first (processor_options::slip)
+    std::uint64_t releases = 0;  // early releases that moved the progress (early_release)
+    std::uint64_t timeouts = 0;  // waits that timed out (processor_options::timeout_ns)
+};
+
+template <class Ring, class Handler>
+class batch_event_processor;
+
+/// What a handler that takes a fourth argument gets: through(p) releases the events of its
+/// batch up to and including p before the batch ends (see the header). Only the stage's
+/// own thread, inside the handler.
+template <class Ring>
+class early_release {
+    using Sync = typename Ring::sync_type;
+
+public:
+    early_release(const early_release&) = delete;
+    early_release& operator=(const early_release&) = delete;
+
+    /// Releases every position up to and including `position`: at most the event being
+    /// handled; a position already released does nothing. Throws std::out_of_range past
+    /// the event being handled.
+    void through(std::uint64_t position) {
+        if (position > handling_) [[unlikely]]
+            past_handled(position);
+        // Planted bug: one position more is released, the event after the one being handled.
+        const std::uint64_t end =
+            position + (Sync::canary("batch_event_processor.release_one_too_far") ? 2 : 1);
+        if (end <= released_) return;
+        // The counters first, as at a batch's end (publish_progress).
+        processed_->add(end - released_);
+        releases_->add();
+        released_ = end;
+        progress_->set(end);
+        ring_->progress_made();
+    }
+
+    /// The event being handled.
+    [[nodiscard]] std::uint64_t handling() const noexcept { return handling_; }
+
+private:
+    template <class, class>
+    friend class batch_event_processor;
+
+    early_release(Ring& ring, sequence<Sync>& progress, typename Sync::counter& processed,
+                  typename Sync::counter& releases)
+        : ring_(&ring), progress_(&progress), processed_(&processed), releases_(&releases) {}
+
+    [[noreturn]] [[gnu::noinline]] [[gnu::cold]] void past_handled(std::uint64_t position) const {
+        throw std::out_of_range("early_release: position " + std::to_string(position) +
+                                " is past the event being handled (" + std::to_string(handling_) + ")");
+    }
+
+    Ring* ring_;
+    sequence<Sync>* progress_;
+    typename Sync::counter* processed_;
+    typename Sync::counter* releases_;
+    std::uint64_t handling_ = 0;  // the position handed to the handler now
+    std::uint64_t released_ = 0;  // the progress published so far: the batch's first position, or a release
 };
 
 template <class Ring, class Handler>
@@ -91,8 +172,14 @@ public:
 
     batch_event_processor(sequence_barrier<Ring> barrier, Handler& handler, sequence<Sync>& progress,
                           processor_options options = {})
-        : barrier_(barrier), handler_(handler), progress_(progress), options_(options) {
+        : barrier_(barrier),
+          handler_(handler),
+          progress_(progress),
+          options_(options),
+          release_(barrier_.ring(), progress_, processed_, releases_) {
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
+        if (options_.timeout_ns == 0)
+            throw config_error("batch_event_processor: timeout_ns must be at least 1");
         const std::uint64_t capacity = barrier_.ring().capacity();
         // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
         options_.max_batch = std::min<std::uint64_t>(options_.max_batch, capacity);
@@ -115,11 +202,16 @@ public:
             if (next >= stop) break;
             const std::uint64_t limit = std::min(next + options_.max_batch, stop);
             const bool streaming = slip_.enabled() && since_idle >= slip_.after;
-            const auto w = barrier_.wait_for(next, limit, stop_, no_timeout, streaming ? &slip_ : nullptr);
+            const auto w =
+                barrier_.wait_for(next, limit, stop_, options_.timeout_ns, streaming ? &slip_ : nullptr);
             if (w.idled) since_idle = 0;
             if (w.slipped) slips_.add();
             if (w.result == wait_result::alerted) break;
-            if (w.end <= next) continue;  // woken to look at the stop position
+            if (w.end <= next) {
+                // Timed out, or woken to look at the stop position.
+                if (w.result == wait_result::timed_out && !timed_out(next)) break;
+                continue;
+            }
             if (!process(next, w.end)) break;
             since_idle += w.end - next;
             next = w.end;
@@ -136,7 +228,8 @@ public:
     /// Each counter is read on its own (the set is not a snapshot), and none lags the
     /// progress: read after progress() showed N, they count every batch that ended by N.
     [[nodiscard]] counters stats() const noexcept {
-        return {processed_.get(), batches_.get(), handler_errors_.get(), rewinds_.get(), slips_.get()};
+        return {processed_.get(), batches_.get(),  handler_errors_.get(), rewinds_.get(),
+                slips_.get(),     releases_.get(), timeouts_.get()};
     }
     /// The exception that halted the processor (read after run() returned).
     [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
@@ -152,6 +245,12 @@ private:
         }
         barrier_.ring().consumer_wait().signal();
     }
+
+    using event_ref = std::conditional_t<annotating_handler<Handler>, typename Ring::event_type&,
+                                         const typename Ring::event_type&>;
+    /// The handler takes an early_release as its fourth argument.
+    static constexpr bool releasing =
+        std::is_invocable_v<Handler&, event_ref, std::uint64_t, bool, early_release<Ring>&>;
 
     decltype(auto) event(std::uint64_t p) {
         if constexpr (annotating_handler<Handler>) {
@@ -172,9 +271,11 @@ private:
     bool process(std::uint64_t begin, std::uint64_t end) {
         std::uint64_t p = begin;
         std::uint32_t rewinds = 0;
+        if constexpr (releasing) release_.released_ = begin;
+        batch_start(begin, end);
         while (p < end) {
             try {
-                for (; p < end; ++p) handler_(event(p), p, is_end_of_batch(p, end));
+                for (; p < end; ++p) hand(p, end);
             } catch (...) {
                 if (options_.on_exception == exception_policy::skip) {
                     handler_errors_.add();
@@ -185,33 +286,80 @@ private:
                     handler_errors_.add();
                     rewinds_.add();
                     ++rewinds;
-                    p = begin;
+                    p = released(begin);  // what was released is gone: never handed again
+                    batch_start(p, end);
                     continue;
                 }
                 error_ = std::current_exception();
-                publish_progress(begin, p);
+                // An event released before its handler failed on it stays released.
+                const std::uint64_t stopped = std::max(p, released(begin));
+                publish_progress(begin, released(begin), stopped);
                 // Planted bug: the events before the failure are published but not counted.
-                if (Sync::canary("batch_event_processor.failed_batch_uncounted") && p != begin) {
-                    processed_.set(processed_.get() - (p - begin));
+                if (Sync::canary("batch_event_processor.failed_batch_uncounted") && stopped != begin) {
+                    processed_.set(processed_.get() - (stopped - released(begin)));
                     batches_.set(batches_.get() - 1);
                 }
                 return false;
             }
         }
-        publish_progress(begin, end);
+        publish_progress(begin, released(begin), end);
         return true;
     }
 
-    /// The counters are written before the progress, whose store is a release: a reader
-    /// that sees progress N (an acquire) sees the counters of every batch up to N.
-    void publish_progress(std::uint64_t begin, std::uint64_t end) {
+    void hand(std::uint64_t p, std::uint64_t end) {
+        if constexpr (releasing) {
+            release_.handling_ = p;
+            handler_(event(p), p, is_end_of_batch(p, end), release_);
+        } else {
+            handler_(event(p), p, is_end_of_batch(p, end));
+        }
+    }
+
+    void batch_start(std::uint64_t p, std::uint64_t end) {
+        if constexpr (requires { handler_.on_batch_start(std::uint64_t{}); }) {
+            if (p < end) handler_.on_batch_start(end - p);
+        }
+    }
+
+    /// The first position of the batch not counted and published yet: past the handler's
+    /// early releases.
+    [[nodiscard]] std::uint64_t released(std::uint64_t begin) const noexcept {
+        if constexpr (releasing) return std::max(begin, release_.released_);
+        return begin;
+    }
+
+    /// The wait for `next` timed out: the handler hears of it. False: halted (its on_timeout
+    /// threw, under exception_policy::halt).
+    bool timed_out(std::uint64_t next) {
+        timeouts_.add();
+        if constexpr (requires { handler_.on_timeout(next); }) {
+            try {
+                handler_.on_timeout(next);
+            } catch (...) {
+                if (options_.on_exception == exception_policy::halt) {
+                    error_ = std::current_exception();
+                    return false;
+                }
+                handler_errors_.add();
+            }
+        }
+        return true;
+    }
+
+    /// Ends the batch [begin, end) whose events before `from` were counted and published
+    /// by early releases. The counters are written before the progress, whose store is a
+    /// release: a reader that sees progress N (an acquire) sees the counters of every batch
+    /// up to N.
+    void publish_progress(std::uint64_t begin, std::uint64_t from, std::uint64_t end) {
         if (end == begin) return;
         // Planted bug: the counters are written after the progress, so they lag it.
         const bool counters_first = !Sync::canary("batch_event_processor.counters_after_progress");
-        if (counters_first) count_batch(end - begin);
-        progress_.set(end);
-        barrier_.ring().progress_made();
-        if (!counters_first) count_batch(end - begin);
+        if (counters_first) count_batch(end - from);
+        if (end != from) {
+            progress_.set(end);
+            barrier_.ring().progress_made();
+        }
+        if (!counters_first) count_batch(end - from);
     }
 
     void count_batch(std::uint64_t events) noexcept {
@@ -229,6 +377,9 @@ private:
     typename Sync::counter handler_errors_;
     typename Sync::counter rewinds_;
     typename Sync::counter slips_;
+    typename Sync::counter releases_;
+    typename Sync::counter timeouts_;
+    early_release<Ring> release_;  // handed to a handler that takes it
     std::exception_ptr error_;
     alignas(false_sharing_bytes) typename Sync::template atomic<std::uint64_t> stop_{run_forever};
 };

@@ -1,0 +1,330 @@
+// scenarios/batch_event_processor_test.cpp: the handler's hooks beyond the events
+// themselves: on_batch_start, on_timeout (processor_options::timeout_ns) and early_release.
+// The processors run on the test's own thread unless a test says otherwise; a hook that
+// halts its processor ends run().
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "ringlab/ringlab.hpp"
+
+namespace ringlab::scenarios {
+namespace {
+
+struct event {
+    std::uint64_t value = 0;
+};
+
+template <class Ring>
+void publish(Ring& ring, int count) {
+    for (int i = 0; i < count; ++i) ring.publish(*ring.try_next());
+}
+
+// ---- on_batch_start ---------------------------------------------------------------------
+
+struct sizing_handler {
+    std::vector<std::uint64_t> sizes;
+    std::vector<std::uint64_t> handled;
+    std::uint64_t fail_at = ~std::uint64_t{0};
+    int failures_left = 0;
+
+    void on_batch_start(std::uint64_t batch_size) { sizes.push_back(batch_size); }
+    void operator()(const event&, std::uint64_t p, bool) {
+        if (p == fail_at && failures_left > 0) {
+            --failures_left;
+            throw std::runtime_error("handler failure");
+        }
+        handled.push_back(p);
+    }
+};
+
+TEST(batch_event_processor, tells_the_handler_each_batch_size_first_and_again_after_a_rewind) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    publish(ring, 10);
+    sizing_handler h;
+    h.fail_at = 5;
+    h.failures_left = 1;
+    sequence<> progress;
+    processor_options options;
+    options.max_batch = 4;
+    options.on_exception = exception_policy::rewind;
+    batch_event_processor<ring_t, sizing_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    p.drain_to(10);
+    p.run();
+    EXPECT_EQ(h.sizes, (std::vector<std::uint64_t>{4, 4, 4, 2})) << "batches [0,4) [4,8) (rewound) [8,10)";
+    EXPECT_EQ(h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9}));
+    EXPECT_EQ(progress.get(), 10u);
+}
+
+// ---- on_timeout -------------------------------------------------------------------------
+
+/// Records the positions its waits timed out at; halts its processor after `halt_after`
+/// timeouts, throwing from the first `throws` of them.
+template <class Processor>
+struct timing_handler {
+    Processor* processor = nullptr;
+    std::vector<std::uint64_t> timed_out_at;
+    std::vector<std::uint64_t> handled;
+    std::size_t halt_after = 3;
+    std::size_t throws = 0;
+
+    void on_timeout(std::uint64_t position) {
+        timed_out_at.push_back(position);
+        if (timed_out_at.size() >= halt_after) processor->halt();
+        if (timed_out_at.size() <= throws) throw std::runtime_error("on_timeout failure");
+    }
+    void operator()(const event&, std::uint64_t p, bool) { handled.push_back(p); }
+};
+
+template <template <class> class Wait>
+using timing_ring = ring_buffer<event, single_producer, Wait>;
+
+template <template <class> class Wait>
+struct timed_stage {
+    struct handler;
+    using processor_t = batch_event_processor<timing_ring<Wait>, handler>;
+    struct handler : timing_handler<processor_t> {};
+};
+
+TEST(batch_event_processor, calls_on_timeout_with_the_position_it_waits_for) {
+    using stage = timed_stage<busy_spin_wait>;
+    timing_ring<busy_spin_wait> ring(16);
+    publish(ring, 3);
+    stage::handler h;
+    sequence<> progress;
+    processor_options options;
+    options.timeout_ns = 10'000;
+    stage::processor_t p(sequence_barrier<timing_ring<busy_spin_wait>>(ring), h, progress, options);
+    h.processor = &p;
+    p.run();
+    EXPECT_EQ(h.handled, (std::vector<std::uint64_t>{0, 1, 2}));
+    EXPECT_EQ(h.timed_out_at, (std::vector<std::uint64_t>{3, 3, 3})) << "it waits for position 3";
+    EXPECT_EQ(p.stats().timeouts, 3u);
+    EXPECT_EQ(p.error(), nullptr);
+}
+
+TEST(batch_event_processor, times_out_by_the_wait_strategys_own_timeout) {
+    using stage = timed_stage<timeout_blocking_wait>;
+    typename timing_ring<timeout_blocking_wait>::options ring_options;
+    ring_options.consumer_wait.timeout_ns = 20'000;
+    timing_ring<timeout_blocking_wait> ring(16, ring_options);
+    stage::handler h;
+    h.halt_after = 2;
+    sequence<> progress;
+    stage::processor_t p(sequence_barrier<timing_ring<timeout_blocking_wait>>(ring), h, progress);
+    h.processor = &p;
+    p.run();  // waits for ever unless the strategy's timeout reaches the handler
+    EXPECT_EQ(h.timed_out_at, (std::vector<std::uint64_t>{0, 0}));
+}
+
+TEST(batch_event_processor, an_on_timeout_that_throws_follows_the_exception_policy) {
+    using stage = timed_stage<yielding_wait>;
+    auto run_with = [](exception_policy policy) {
+        timing_ring<yielding_wait> ring(16);
+        stage::handler h;
+        h.throws = 2;
+        sequence<> progress;
+        processor_options options;
+        options.timeout_ns = 10'000;
+        options.on_exception = policy;
+        stage::processor_t p(sequence_barrier<timing_ring<yielding_wait>>(ring), h, progress, options);
+        h.processor = &p;
+        p.run();
+        return std::tuple{h.timed_out_at.size(), p.error() != nullptr, p.stats()};
+    };
+    {
+        const auto [timeouts, failed, stats] = run_with(exception_policy::halt);
+        EXPECT_EQ(timeouts, 1u) << "the first exception halts the stage";
+        EXPECT_TRUE(failed);
+    }
+    {
+        const auto [timeouts, failed, stats] = run_with(exception_policy::skip);
+        EXPECT_EQ(timeouts, 3u) << "it goes on to its own halt";
+        EXPECT_FALSE(failed);
+        EXPECT_EQ(stats.handler_errors, 2u);
+    }
+}
+
+TEST(batch_event_processor, rejects_a_timeout_of_zero) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    sizing_handler h;
+    sequence<> progress;
+    processor_options options;
+    options.timeout_ns = 0;
+    EXPECT_THROW(
+        (batch_event_processor<ring_t, sizing_handler>(sequence_barrier<ring_t>(ring), h, progress, options)),
+        config_error);
+}
+
+// ---- early_release ----------------------------------------------------------------------
+
+/// Releases through `release_at[i]` while handling position i (when given), and records
+/// what the ring and the progress said right after.
+struct releasing_handler {
+    using ring_t = ring_buffer<event>;
+    ring_t* ring = nullptr;
+    sequence<>* progress = nullptr;
+    std::vector<std::int64_t> release_at;  // per position: -1, or the position to release through
+    std::uint64_t fail_at = ~std::uint64_t{0};
+    int failures_left = 0;
+    std::vector<std::uint64_t> handled;
+    std::vector<std::uint64_t> progress_after;
+
+    void operator()(const event&, std::uint64_t p, bool, early_release<ring_t>& release) {
+        EXPECT_EQ(release.handling(), p);
+        handled.push_back(p);
+        if (p < release_at.size() && release_at[p] >= 0) {
+            release.through(static_cast<std::uint64_t>(release_at[p]));
+            progress_after.push_back(progress->get());
+        }
+        if (p == fail_at && failures_left > 0) {
+            --failures_left;
+            throw std::runtime_error("handler failure");
+        }
+    }
+};
+
+struct release_setup {
+    using ring_t = releasing_handler::ring_t;
+    ring_t ring;
+    sequence<> progress;
+    releasing_handler h;
+    processor_options options;
+
+    explicit release_setup(std::size_t capacity) : ring(capacity) {
+        ring.gating().add(progress);
+        h.ring = &ring;
+        h.progress = &progress;
+    }
+    batch_event_processor<ring_t, releasing_handler> processor() {
+        return batch_event_processor<ring_t, releasing_handler>(sequence_barrier<ring_t>(ring), h, progress,
+                                                                options);
+    }
+};
+
+TEST(batch_event_processor, an_early_release_publishes_progress_and_frees_slots_before_the_batch_ends) {
+    release_setup s(4);
+    publish(s.ring, 4);
+    ASSERT_FALSE(s.ring.try_next()) << "the ring is full";
+    s.h.release_at = {-1, 1, -1, 1};  // through 1 at position 1; again at 3 (nothing new)
+    std::optional<std::uint64_t> claimed_mid_batch;
+    struct claim_after_release {
+        release_setup& s;
+        std::optional<std::uint64_t>& claimed;
+        void operator()(const event& e, std::uint64_t pos, bool eob,
+                        early_release<release_setup::ring_t>& r) {
+            s.h(e, pos, eob, r);
+            if (pos == 2) claimed = s.ring.try_next(2);
+        }
+    } claiming{s, claimed_mid_batch};
+    batch_event_processor<release_setup::ring_t, claim_after_release> q(
+        sequence_barrier<release_setup::ring_t>(s.ring), claiming, s.progress, s.options);
+    q.drain_to(4);
+    q.run();
+    EXPECT_EQ(s.h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3}));
+    EXPECT_EQ(s.h.progress_after, (std::vector<std::uint64_t>{2, 2}))
+        << "through 1: progress 2, then unchanged";
+    ASSERT_TRUE(claimed_mid_batch) << "the released slots were not free before the batch ended";
+    EXPECT_EQ(*claimed_mid_batch, 4u);
+    EXPECT_EQ(s.progress.get(), 4u);
+    const processor_counters stats = q.stats();
+    EXPECT_EQ(stats.releases, 1u) << "a release that moves nothing is not counted";
+    EXPECT_EQ(stats.processed, 4u) << "released events count once, at their release";
+    EXPECT_EQ(stats.batches, 1u) << "a release is not a batch";
+}
+
+TEST(batch_event_processor, a_release_past_the_event_being_handled_is_the_handlers_failure) {
+    release_setup s(16);
+    publish(s.ring, 6);
+    s.h.release_at = {-1, -1, 3};  // at position 2, through 3: not handled yet
+    auto p = s.processor();
+    p.drain_to(6);
+    p.run();
+    ASSERT_NE(p.error(), nullptr);
+    EXPECT_THROW(std::rethrow_exception(p.error()), std::out_of_range);
+    EXPECT_EQ(s.progress.get(), 2u) << "the stage halts at the event whose handler failed";
+    EXPECT_EQ(p.stats().processed, 2u);
+}
+
+TEST(batch_event_processor, released_events_are_never_handed_again) {
+    {
+        // Rewind: the batch is handed again from the first event not released.
+        release_setup s(16);
+        publish(s.ring, 6);
+        s.h.release_at = {-1, 1};
+        s.h.fail_at = 3;
+        s.h.failures_left = 1;
+        s.options.on_exception = exception_policy::rewind;
+        auto p = s.processor();
+        p.drain_to(6);
+        p.run();
+        EXPECT_EQ(s.h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3, 2, 3, 4, 5}));
+        EXPECT_EQ(s.progress.get(), 6u);
+        EXPECT_EQ(p.stats().processed, 6u);
+        EXPECT_EQ(p.stats().rewinds, 1u);
+    }
+    {
+        // Halt after releasing the failing event itself: the progress stays past it.
+        release_setup s(16);
+        publish(s.ring, 6);
+        s.h.release_at = {-1, -1, 2};
+        s.h.fail_at = 2;
+        s.h.failures_left = 1;
+        auto p = s.processor();
+        p.drain_to(6);
+        p.run();
+        EXPECT_NE(p.error(), nullptr);
+        EXPECT_EQ(s.progress.get(), 3u) << "the progress went back from a release";
+        EXPECT_EQ(p.stats().processed, 3u);
+        EXPECT_EQ(p.stats().batches, 1u);
+    }
+}
+
+TEST(batch_event_processor, an_early_release_lets_a_later_stage_read_before_the_batch_ends) {
+    // On threads: A releases every event and waits, mid-batch, for B (after A) to reach it.
+    using ring_t = ring_buffer<event, single_producer, yielding_wait>;
+    ring_t ring(64);
+    sequence<> a_progress;
+    sequence<> b_progress;
+    ring.gating().add(b_progress);
+    publish(ring, 8);
+    // A liveness bound only (B held back until A's batch ends would wait for ever).
+    struct stage_a {
+        sequence<>* b;
+        std::chrono::steady_clock::time_point give_up;
+        bool b_kept_up = true;
+        void operator()(const event&, std::uint64_t p, bool, early_release<ring_t>& release) {
+            release.through(p);
+            while (b_kept_up && b->get() < p + 1) {
+                if (std::chrono::steady_clock::now() > give_up) b_kept_up = false;
+                std::this_thread::yield();
+            }
+        }
+    } a{&b_progress, std::chrono::steady_clock::now() + std::chrono::seconds(60)};
+    struct stage_b {
+        void operator()(const event&, std::uint64_t, bool) {}
+    } b;
+    processor_options whole;
+    whole.max_batch = 8;
+    batch_event_processor<ring_t, stage_a> pa(sequence_barrier<ring_t>(ring), a, a_progress, whole);
+    batch_event_processor<ring_t, stage_b> pb(sequence_barrier<ring_t>(ring, {&a_progress}), b, b_progress);
+    pa.drain_to(8);
+    pb.drain_to(8);
+    std::thread tb([&] { pb.run(); });
+    pa.run();
+    tb.join();
+    EXPECT_TRUE(a.b_kept_up) << "B waited for the end of A's batch";
+    EXPECT_EQ(pa.stats().batches, 1u) << "A took the eight events as one batch";
+    EXPECT_EQ(b_progress.get(), 8u);
+}
+
+}  // namespace
+}  // namespace ringlab::scenarios
