@@ -207,6 +207,60 @@ TEST(ring_buffer, never_laps_the_slowest_gating_consumer) {
     EXPECT_EQ(*p, 4u);
 }
 
+template <class Producer>
+void says_what_room_is_left() {
+    ring_buffer<event, Producer> ring(8);
+    sequence<> slow;
+    ring.gating().add(slow);
+    EXPECT_EQ(ring.remaining_capacity(), 8u);
+    const auto begin = ring.try_next(3);
+    ASSERT_TRUE(begin);
+    EXPECT_EQ(ring.remaining_capacity(), 5u) << "a claim takes room before it is published";
+    ring.publish(*begin, *begin + 3);
+    EXPECT_TRUE(ring.has_available_capacity(5));
+    EXPECT_FALSE(ring.has_available_capacity(6));
+    slow.set(2);
+    EXPECT_EQ(ring.remaining_capacity(), 7u);
+    EXPECT_TRUE(ring.has_available_capacity(7));
+    EXPECT_TRUE(ring.try_next(7)) << "has_available_capacity(7) said yes";
+    EXPECT_EQ(ring.remaining_capacity(), 0u);
+    EXPECT_FALSE(ring.has_available_capacity(1));
+    EXPECT_THROW((void)ring.has_available_capacity(0), config_error);
+    EXPECT_THROW((void)ring.has_available_capacity(9), config_error);
+}
+
+TEST(ring_buffer, publishes_a_batch_in_one_claim_and_tries_without_waiting) {
+    ring_buffer<event> ring(4);
+    sequence<> slow;
+    ring.gating().add(slow);
+    std::vector<std::uint64_t> filled;
+    ASSERT_EQ(ring.publish_events(3,
+                                  [&](event& e, std::uint64_t p) {
+                                      e.value = p * 3;
+                                      filled.push_back(p);
+                                  }),
+              wait_result::ready);
+    EXPECT_EQ(filled, (std::vector<std::uint64_t>{0, 1, 2}));
+    for (std::uint64_t p = 0; p < 3; ++p) {
+        EXPECT_TRUE(ring.published(p));
+        EXPECT_EQ(ring.read(p).value, p * 3);
+    }
+    EXPECT_EQ(ring.publish_events(
+                  2, [](event&, std::uint64_t) {}, 1'000'000),
+              wait_result::timed_out)
+        << "two more would lap the consumer";
+    EXPECT_TRUE(ring.try_publish_event([](event& e, std::uint64_t p) { e.value = p * 3; }));
+    EXPECT_FALSE(ring.try_publish_event(
+        [](event&, std::uint64_t) { ADD_FAILURE() << "filled a slot it has not got"; }));
+    EXPECT_EQ(ring.claimed(), 4u) << "a refused try claims nothing";
+    EXPECT_THROW((void)ring.publish_events(5, [](event&, std::uint64_t) {}), config_error);
+}
+
+TEST(ring_buffer, says_what_room_is_left_to_its_producers) {
+    says_what_room_is_left<single_producer>();
+    says_what_room_is_left<multi_producer>();
+}
+
 TEST(ring_buffer, a_blocked_producer_resumes_when_the_consumer_advances) {
     ring_buffer<event, single_producer, blocking_wait> ring(2);
     sequence<> consumer;

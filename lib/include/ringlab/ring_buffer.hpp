@@ -39,6 +39,7 @@
 //   and join_consumer().
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -131,6 +132,23 @@ public:
         return next_when_full(n, timeout_ns);
     }
 
+    /// How many positions a producer could claim now without waiting: the capacity less
+    /// what is claimed and not yet passed by the slowest gating consumer. A snapshot (the
+    /// consumers go on, other producers claim); from a producer's thread. Never blocks.
+    [[nodiscard]] std::size_t remaining_capacity() {
+        const std::uint64_t claimed = sequencer_.claimed();
+        const std::uint64_t in_use = claimed - std::min(claimed, sequencer_.gating().minimum(claimed));
+        return in_use >= capacity_ ? 0 : static_cast<std::size_t>(capacity_ - in_use);
+    }
+
+    /// Whether `n` positions can be claimed now without waiting: with one producer,
+    /// try_next(n) then succeeds; with several, another may take the room first. Never
+    /// blocks; `n` as for next().
+    [[nodiscard]] bool has_available_capacity(std::size_t n) {
+        check_batch(n);
+        return sequencer_.has_room(sequencer_.claimed() + n);
+    }
+
     /// Write access to a claimed, unpublished position's event.
     [[nodiscard]] E& write(std::uint64_t position) { return slots_[position & mask_].event.write_ref(); }
 
@@ -151,6 +169,28 @@ public:
         fill(write(c.begin), c.begin);
         publish(c.begin, c.end);
         return wait_result::ready;
+    }
+
+    /// Claims `n` positions in one claim, fills each with fill(E&, position) in order, and
+    /// publishes them together (one wake of the consumers). `n` as for next().
+    template <class Fill>
+    wait_result publish_events(std::size_t n, Fill&& fill, std::uint64_t timeout_ns = no_timeout) {
+        const claimed_range c = next(n, timeout_ns);
+        if (!c.ok()) return c.result;
+        for (std::uint64_t p = c.begin; p < c.end; ++p) fill(write(p), p);
+        publish(c.begin, c.end);
+        return wait_result::ready;
+    }
+
+    /// publish_event() that never waits: false, with nothing claimed, when the ring has no
+    /// room.
+    template <class Fill>
+    [[nodiscard]] bool try_publish_event(Fill&& fill) {
+        const std::optional<std::uint64_t> begin = try_next(1);
+        if (!begin) return false;
+        fill(write(*begin), *begin);
+        publish(*begin, *begin + 1);
+        return true;
     }
 
     // ---- consumers ------------------------------------------------------------------------
