@@ -13,6 +13,12 @@
 // kind: yielding, or blocking, where a producer asleep depends on consumers of another kind
 // to wake it (progress_made, join_consumer): DST checks that no such wake-up is lost.
 //
+// A third of the runs' stages give back their events before their batches end
+// (early_release): after checking each event, a stage releases through it, or through the
+// one or two before it (a drawn lag), so that producers reuse the slots and later stages
+// read on while a batch goes on. Everything below must hold as without, and a stage with no
+// lag counts one release per event.
+//
 // Half the runs' stages slip (processor_options::slip, drawn distance, polls and run), and
 // a quarter of the blocking runs without a joiner leave it unset on a ring of 16, so that
 // the stages slip by their strategy's default (default_slip).
@@ -131,6 +137,19 @@ struct checker {
     }
 };
 
+/// A stage that gives back its events early: after checking each event, it releases through
+/// the event `lag` positions back.
+struct releasing_checker {
+    checker* inner = nullptr;
+    std::uint64_t lag = 0;
+
+    template <class Release>
+    void operator()(const event& e, std::uint64_t position, bool end_of_batch, Release& release) {
+        (*inner)(e, position, end_of_batch);
+        if (position >= lag) release.through(position - lag);
+    }
+};
+
 template <class Producer, template <class> class Wait, template <class> class ProducerWait>
 void exercise(run_context& ctx, topology topo, std::size_t producers) {
     using disruptor_t = disruptor<event, Producer, Wait, sim, ProducerWait>;
@@ -206,7 +225,12 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
             }
         }
     }
-    const std::vector<typename disruptor_t::stage_id> ids = d.wire(specs, handlers.data(), options);
+    const bool with_release = ctx.knob_flag("release", 1, 3);
+    const std::uint64_t release_lag = with_release ? ctx.knob("release.lag", 0, 2) : 0;
+    std::vector<releasing_checker> releasing(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) releasing[i] = {&handlers[i], release_lag};
+    const std::vector<typename disruptor_t::stage_id> ids =
+        with_release ? d.wire(specs, releasing.data(), options) : d.wire(specs, handlers.data(), options);
 
     // Invariants over the shared state (plain reads, between every two steps).
     for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -364,15 +388,18 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
                        " the shutdown report";
             });
             // Its counters agree with its progress (the stages start at 0) and with the batch
-            // ends its handler was handed, and a stage whose slip is off never slipped.
+            // ends its handler was handed, a stage whose slip is off never slipped, and one that
+            // releases each event it checked (no lag) released once per event.
             const processor_counters& stats = report.stages[i].stats;
+            const std::uint64_t releases = with_release && release_lag == 0 ? h.expected : 0;
             ctx.check_that(
                 stats.processed == report.stages[i].progress && h.batches_agree(stats.batches) &&
-                    (slipping || stats.slips == 0),
+                    (slipping || stats.slips == 0) && (release_lag != 0 || stats.releases == releases),
                 [&] {
                     return h.name + " counted " + std::to_string(stats.processed) + " processed in " +
                            std::to_string(stats.batches) + " batches (" + std::to_string(h.batch_ends) +
-                           " batch ends handed) and " + std::to_string(stats.slips) + " slips, at progress " +
+                           " batch ends handed), " + std::to_string(stats.slips) + " slips and " +
+                           std::to_string(stats.releases) + " early releases, at progress " +
                            std::to_string(report.stages[i].progress) + (slipping ? "" : " (its slip is off)");
                 });
         }
@@ -411,7 +438,7 @@ void workload(run_context& ctx) {
 const register_workload registration{workload_spec{
     "disruptor",
     "unicast, pipeline, multicast, diamond, 3P-1C sequencer, 3P-3C diamond; drain on shutdown; a consumer "
-    "joins and leaves",
+    "joins and leaves; stages release events early",
     &workload,
     {
         {canary_spec::kind::planted, "sequence_barrier.ignores_dependents",
@@ -448,6 +475,9 @@ const register_workload registration{workload_spec{
         {canary_spec::kind::planted, "batch_event_processor.end_of_batch_early",
          "the event before a batch's last is handed as its end: the handler flushes early, and a batch of "
          "one has no end"},
+        {canary_spec::kind::planted, "batch_event_processor.release_one_too_far",
+         "an early release gives back one event more than the stage has handled: its progress passes the "
+         "event it has yet to read"},
         {canary_spec::kind::planted, "slip.unbounded",
          "a slipping stage waits for ever on producers that stopped short of the slip distance"},
         {canary_spec::kind::mutant, "ring_buffer.R1.publish",
