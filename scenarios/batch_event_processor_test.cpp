@@ -4,11 +4,8 @@
 // halts its processor ends run().
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -170,7 +167,6 @@ TEST(batch_event_processor, rejects_a_timeout_of_zero) {
 /// what the ring and the progress said right after.
 struct releasing_handler {
     using ring_t = ring_buffer<event>;
-    ring_t* ring = nullptr;
     sequence<>* progress = nullptr;
     std::vector<std::int64_t> release_at;  // per position: -1, or the position to release through
     std::uint64_t fail_at = ~std::uint64_t{0};
@@ -201,7 +197,6 @@ struct release_setup {
 
     explicit release_setup(std::size_t capacity) : ring(capacity) {
         ring.gating().add(progress);
-        h.ring = &ring;
         h.progress = &progress;
     }
     batch_event_processor<ring_t, releasing_handler> processor() {
@@ -289,41 +284,107 @@ TEST(batch_event_processor, released_events_are_never_handed_again) {
 }
 
 TEST(batch_event_processor, an_early_release_lets_a_later_stage_read_before_the_batch_ends) {
-    // On threads: A releases every event and waits, mid-batch, for B (after A) to reach it.
-    using ring_t = ring_buffer<event, single_producer, yielding_wait>;
-    ring_t ring(64);
-    sequence<> a_progress;
-    sequence<> b_progress;
-    ring.gating().add(b_progress);
-    publish(ring, 8);
-    // A liveness bound only (B held back until A's batch ends would wait for ever).
+    // A releases every event; right after each release, mid-batch, B (after A) may read it,
+    // and once the last event is released the batch is counted before the progress shows it.
+    using ring_t = ring_buffer<event>;
     struct stage_a {
-        sequence<>* b;
-        std::chrono::steady_clock::time_point give_up;
-        bool b_kept_up = true;
+        ring_t* ring;
+        sequence<>* progress;
+        const batch_event_processor<ring_t, stage_a>* self = nullptr;
+        std::vector<std::uint64_t> b_could_read;  // per event: the end of what B could read
+        std::vector<std::uint64_t> batches_seen;
         void operator()(const event&, std::uint64_t p, bool, early_release<ring_t>& release) {
             release.through(p);
-            while (b_kept_up && b->get() < p + 1) {
-                if (std::chrono::steady_clock::now() > give_up) b_kept_up = false;
-                std::this_thread::yield();
-            }
+            b_could_read.push_back(sequence_barrier<ring_t>(*ring, {progress}).available(p, 8));
+            batches_seen.push_back(self->stats().batches);
         }
-    } a{&b_progress, std::chrono::steady_clock::now() + std::chrono::seconds(60)};
-    struct stage_b {
-        void operator()(const event&, std::uint64_t, bool) {}
-    } b;
-    processor_options whole;
-    whole.max_batch = 8;
-    batch_event_processor<ring_t, stage_a> pa(sequence_barrier<ring_t>(ring), a, a_progress, whole);
-    batch_event_processor<ring_t, stage_b> pb(sequence_barrier<ring_t>(ring, {&a_progress}), b, b_progress);
+    };
+    ring_t ring(64);
+    sequence<> a_progress;
+    publish(ring, 8);
+    stage_a a{&ring, &a_progress, nullptr, {}, {}};
+    batch_event_processor<ring_t, stage_a> pa(sequence_barrier<ring_t>(ring), a, a_progress);
+    a.self = &pa;
     pa.drain_to(8);
-    pb.drain_to(8);
-    std::thread tb([&] { pb.run(); });
     pa.run();
-    tb.join();
-    EXPECT_TRUE(a.b_kept_up) << "B waited for the end of A's batch";
-    EXPECT_EQ(pa.stats().batches, 1u) << "A took the eight events as one batch";
-    EXPECT_EQ(b_progress.get(), 8u);
+    EXPECT_EQ(a.b_could_read, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+    EXPECT_EQ(a.batches_seen, (std::vector<std::uint64_t>{0, 0, 0, 0, 0, 0, 0, 1}))
+        << "the batch is counted by the release that ends it";
+    const processor_counters stats = pa.stats();
+    EXPECT_EQ(stats.batches, 1u) << "and not again when the handler returns";
+    EXPECT_EQ(stats.processed, 8u);
+    EXPECT_EQ(stats.releases, 8u);
+}
+
+TEST(batch_event_processor, a_release_outside_the_handler_moves_nothing) {
+    // The handler keeps its early_release and calls it from on_batch_start of the next
+    // batch: the events are already counted and published by the batch's end.
+    using ring_t = ring_buffer<event>;
+    struct keeper {
+        early_release<ring_t>* kept = nullptr;
+        void on_batch_start(std::uint64_t) {
+            if (kept != nullptr) kept->through(kept->handling());
+        }
+        void operator()(const event&, std::uint64_t, bool, early_release<ring_t>& release) {
+            kept = &release;
+        }
+    };
+    ring_t ring(16);
+    publish(ring, 6);
+    keeper h;
+    sequence<> progress;
+    processor_options options;
+    options.max_batch = 3;
+    batch_event_processor<ring_t, keeper> p(sequence_barrier<ring_t>(ring), h, progress, options);
+    p.drain_to(6);
+    p.run();
+    const processor_counters stats = p.stats();
+    EXPECT_EQ(stats.processed, 6u);
+    EXPECT_EQ(stats.releases, 0u);
+    EXPECT_EQ(progress.get(), 6u);
+}
+
+TEST(batch_event_processor, an_on_batch_start_that_throws_fails_at_the_batchs_first_event) {
+    using ring_t = ring_buffer<event>;
+    struct throwing_start {
+        int failures_left = 1;
+        std::vector<std::uint64_t> handled;
+        void on_batch_start(std::uint64_t) {
+            if (failures_left-- > 0) throw std::runtime_error("on_batch_start failure");
+        }
+        void operator()(const event&, std::uint64_t p, bool) { handled.push_back(p); }
+    };
+    auto run_with = [](exception_policy policy) {
+        ring_t ring(16);
+        publish(ring, 4);
+        throwing_start h;
+        sequence<> progress;
+        processor_options options;
+        options.on_exception = policy;
+        batch_event_processor<ring_t, throwing_start> p(sequence_barrier<ring_t>(ring), h, progress, options);
+        p.drain_to(4);
+        p.run();
+        return std::tuple{h.handled, progress.get(), p.error() != nullptr, p.stats().handler_errors};
+    };
+    {
+        const auto [handled, progress, failed, errors] = run_with(exception_policy::halt);
+        EXPECT_TRUE(handled.empty());
+        EXPECT_EQ(progress, 0u);
+        EXPECT_TRUE(failed);
+    }
+    {
+        const auto [handled, progress, failed, errors] = run_with(exception_policy::skip);
+        EXPECT_EQ(handled, (std::vector<std::uint64_t>{0, 1, 2, 3})) << "no event is skipped";
+        EXPECT_EQ(progress, 4u);
+        EXPECT_FALSE(failed);
+        EXPECT_EQ(errors, 1u);
+    }
+    {
+        const auto [handled, progress, failed, errors] = run_with(exception_policy::rewind);
+        EXPECT_EQ(handled, (std::vector<std::uint64_t>{0, 1, 2, 3}));
+        EXPECT_EQ(progress, 4u);
+        EXPECT_EQ(errors, 1u);
+    }
 }
 
 }  // namespace

@@ -7,15 +7,17 @@
 // The handler is called as handler(event, position, end_of_batch); it receives `const E&`,
 // or `E&` when it declares `using mutates_events = std::true_type;` (a stage that annotates
 // events for later stages). Optional hooks: on_start(), on_shutdown(),
-// on_batch_start(batch_size) before each batch is handed over (again after a rewind), and
-// on_timeout(position) when the wait for the event at `position` timed out (after
-// processor_options::timeout_ns, or the wait strategy's own: timeout_blocking_wait);
-// an exception from on_timeout halts the stage under exception_policy::halt, and is counted
-// as a handler error under skip and rewind, which wait on.
+// on_batch_start(batch_size) before each batch is handed over (again after a rewind, with
+// the size of what is handed again), and on_timeout(position) when the wait for the event
+// at `position` timed out (after processor_options::timeout_ns, or the wait strategy's own:
+// timeout_blocking_wait). An exception from on_batch_start is a failure at the batch's
+// first event not yet handled (skip then goes on with the batch, no event skipped); one
+// from on_timeout halts the stage under exception_policy::halt, and is counted as a handler
+// error under skip and rewind, which wait on.
 //
 // Early release. A handler that also takes an `early_release<Ring>&` (a fourth argument)
 // may give back the events it is done with before its batch ends: release.through(p)
-// publishes the stage's progress up to p (the event being handled, or one before it), so
+// publishes the stage's progress up to p (at most the event being handled), so
 // the producers may reuse those slots and the stages after it may read them while the
 // batch goes on; useful when a batch is long and its events are finished early (a handler
 // that hands them on, or writes them out, in chunks). The batch's end still publishes the
@@ -43,7 +45,8 @@
 //
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
-// rewind (process the whole batch again, at most rewind_limit times, then halt).
+// rewind (hand the batch again from its first event not released early, at most
+// rewind_limit times, then halt).
 #pragma once
 
 #include <algorithm>
@@ -99,12 +102,12 @@ concept annotating_handler = requires { typename Handler::mutates_events; } && H
 /// the shutdown report).
 struct processor_counters {
     std::uint64_t processed = 0;       // events handed to the handler and passed (progress moved)
-    std::uint64_t batches = 0;         // progress publications: processed / batches is the mean batch
+    std::uint64_t batches = 0;         // batches ended: processed / batches is the mean batch
     std::uint64_t handler_errors = 0;  // exceptions skipped or rewound
     std::uint64_t rewinds = 0;
     std::uint64_t slips = 0;  // waits that slipped first (processor_options::slip)
     std::uint64_t releases = 0;  // early releases that moved the progress (early_release)
-    std::uint64_t timeouts = 0;  // waits that timed out (processor_options::timeout_ns)
+    std::uint64_t timeouts = 0;  // waits that timed out (timeout_ns, or the wait strategy's own)
 };
 
 template <class Ring, class Handler>
@@ -131,9 +134,11 @@ public:
         const std::uint64_t end =
             position + (Sync::canary("batch_event_processor.release_one_too_far") ? 2 : 1);
         if (end <= released_) return;
-        // The counters first, as at a batch's end (publish_progress).
+        // The counters first, as at a batch's end (publish_progress), which counts the batch
+        // unless a release reached its end.
         processed_->add(end - released_);
         releases_->add();
+        if (end == batch_end_) batches_->add();
         released_ = end;
         progress_->set(end);
         ring_->progress_made();
@@ -147,8 +152,12 @@ private:
     friend class batch_event_processor;
 
     early_release(Ring& ring, sequence<Sync>& progress, typename Sync::counter& processed,
-                  typename Sync::counter& releases)
-        : ring_(&ring), progress_(&progress), processed_(&processed), releases_(&releases) {}
+                  typename Sync::counter& batches, typename Sync::counter& releases)
+        : ring_(&ring),
+          progress_(&progress),
+          processed_(&processed),
+          batches_(&batches),
+          releases_(&releases) {}
 
     [[noreturn]] [[gnu::noinline]] [[gnu::cold]] void past_handled(std::uint64_t position) const {
         throw std::out_of_range("early_release: position " + std::to_string(position) +
@@ -158,9 +167,11 @@ private:
     Ring* ring_;
     sequence<Sync>* progress_;
     typename Sync::counter* processed_;
+    typename Sync::counter* batches_;
     typename Sync::counter* releases_;
-    std::uint64_t handling_ = 0;  // the position handed to the handler now
-    std::uint64_t released_ = 0;  // the progress published so far: the batch's first position, or a release
+    std::uint64_t handling_ = 0;   // the position handed to the handler now
+    std::uint64_t released_ = 0;   // the progress published so far: the batch's first position, or a release
+    std::uint64_t batch_end_ = 0;  // the end of the batch being handed
 };
 
 template <class Ring, class Handler>
@@ -176,7 +187,7 @@ public:
           handler_(handler),
           progress_(progress),
           options_(options),
-          release_(barrier_.ring(), progress_, processed_, releases_) {
+          release_(barrier_.ring(), progress_, processed_, batches_, releases_) {
         if (options_.max_batch == 0) throw config_error("batch_event_processor: max_batch must be at least 1");
         if (options_.timeout_ns == 0)
             throw config_error("batch_event_processor: timeout_ns must be at least 1");
@@ -271,15 +282,21 @@ private:
     bool process(std::uint64_t begin, std::uint64_t end) {
         std::uint64_t p = begin;
         std::uint32_t rewinds = 0;
-        if constexpr (releasing) release_.released_ = begin;
-        batch_start(begin, end);
+        if constexpr (releasing) {
+            release_.released_ = begin;
+            release_.batch_end_ = end;
+        }
+        bool starting = true;  // on_batch_start is due (it threw while still true)
         while (p < end) {
             try {
+                if (starting) batch_start(p, end);
+                starting = false;
                 for (; p < end; ++p) hand(p, end);
             } catch (...) {
                 if (options_.on_exception == exception_policy::skip) {
                     handler_errors_.add();
-                    ++p;
+                    if (!starting) ++p;  // on_batch_start's failure skips no event
+                    starting = false;
                     continue;
                 }
                 if (options_.on_exception == exception_policy::rewind && rewinds < options_.rewind_limit) {
@@ -287,22 +304,23 @@ private:
                     rewinds_.add();
                     ++rewinds;
                     p = released(begin);  // what was released is gone: never handed again
-                    batch_start(p, end);
+                    starting = true;
                     continue;
                 }
                 error_ = std::current_exception();
                 // An event released before its handler failed on it stays released.
-                const std::uint64_t stopped = std::max(p, released(begin));
-                publish_progress(begin, released(begin), stopped);
+                const std::uint64_t from = released(begin);
+                const std::uint64_t stopped = std::max(p, from);
+                publish_progress(begin, stopped, end);
                 // Planted bug: the events before the failure are published but not counted.
                 if (Sync::canary("batch_event_processor.failed_batch_uncounted") && stopped != begin) {
-                    processed_.set(processed_.get() - (stopped - released(begin)));
+                    processed_.set(processed_.get() - (stopped - from));
                     batches_.set(batches_.get() - 1);
                 }
                 return false;
             }
         }
-        publish_progress(begin, released(begin), end);
+        publish_progress(begin, end, end);
         return true;
     }
 
@@ -346,20 +364,23 @@ private:
         return true;
     }
 
-    /// Ends the batch [begin, end) whose events before `from` were counted and published
-    /// by early releases. The counters are written before the progress, whose store is a
-    /// release: a reader that sees progress N (an acquire) sees the counters of every batch
-    /// up to N.
-    void publish_progress(std::uint64_t begin, std::uint64_t from, std::uint64_t end) {
-        if (end == begin) return;
+    /// Ends the batch [begin, end) at `stopped` (end, or where its handler failed). Events
+    /// the handler released early were counted and published by early_release, and the
+    /// batch too when a release reached its end. The counters are written before the
+    /// progress, whose store is a release: a reader that sees progress N (an acquire) sees
+    /// the counters of every batch up to N.
+    void publish_progress(std::uint64_t begin, std::uint64_t stopped, std::uint64_t end) {
+        const std::uint64_t from = released(begin);
+        if constexpr (releasing) release_.released_ = stopped;  // a later through() is a no-op
+        if (stopped == begin || from == end) return;
         // Planted bug: the counters are written after the progress, so they lag it.
         const bool counters_first = !Sync::canary("batch_event_processor.counters_after_progress");
-        if (counters_first) count_batch(end - from);
-        if (end != from) {
-            progress_.set(end);
+        if (counters_first) count_batch(stopped - from);
+        if (stopped != from) {
+            progress_.set(stopped);
             barrier_.ring().progress_made();
         }
-        if (!counters_first) count_batch(end - from);
+        if (!counters_first) count_batch(stopped - from);
     }
 
     void count_batch(std::uint64_t events) noexcept {

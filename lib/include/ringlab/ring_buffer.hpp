@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 #include "ringlab/detail/slot_array.hpp"
 #include "ringlab/multi_producer_sequencer.hpp"
@@ -136,14 +137,17 @@ public:
     /// what is claimed and not yet passed by the slowest gating consumer. A snapshot (the
     /// consumers go on, other producers claim); from a producer's thread. Never blocks.
     [[nodiscard]] std::size_t remaining_capacity() {
+        // The consumers first: claims read after them are at least those they passed (with
+        // several producers, claims read first could be older than what the consumers passed).
+        const std::uint64_t lowest = sequencer_.gating().minimum(~std::uint64_t{0});
         const std::uint64_t claimed = sequencer_.claimed();
-        const std::uint64_t in_use = claimed - std::min(claimed, sequencer_.gating().minimum(claimed));
+        const std::uint64_t in_use = claimed - std::min(claimed, lowest);
         return in_use >= capacity_ ? 0 : static_cast<std::size_t>(capacity_ - in_use);
     }
 
     /// Whether `n` positions can be claimed now without waiting: with one producer,
-    /// try_next(n) then succeeds; with several, another may take the room first. Never
-    /// blocks; `n` as for next().
+    /// try_next(n) then succeeds; with several it is a snapshot, and another may take the
+    /// room first. Never blocks; `n` as for next().
     [[nodiscard]] bool has_available_capacity(std::size_t n) {
         check_batch(n);
         return sequencer_.has_room(sequencer_.claimed() + n);
@@ -161,14 +165,12 @@ public:
     }
     void publish(std::uint64_t position) { publish(position, position + 1); }
 
-    /// Claims one position, fills it with fill(E&, position), publishes it.
+    /// Claims one position, fills it with fill(E&, position), publishes it. `fill` must not
+    /// throw: a claim is never given back, and one left unpublished stops every consumer at
+    /// it (so for publish_events and try_publish_event too).
     template <class Fill>
     wait_result publish_event(Fill&& fill, std::uint64_t timeout_ns = no_timeout) {
-        const claimed_range c = next(1, timeout_ns);
-        if (!c.ok()) return c.result;
-        fill(write(c.begin), c.begin);
-        publish(c.begin, c.end);
-        return wait_result::ready;
+        return publish_events(1, std::forward<Fill>(fill), timeout_ns);
     }
 
     /// Claims `n` positions in one claim, fills each with fill(E&, position) in order, and
