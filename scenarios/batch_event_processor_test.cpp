@@ -4,6 +4,7 @@
 // halts its processor ends run().
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
@@ -23,21 +24,28 @@ void publish(Ring& ring, int count) {
     for (int i = 0; i < count; ++i) ring.publish(*ring.try_next());
 }
 
+/// Runs a processor of `h` on this thread until it has processed [0, end) or stopped;
+/// returns it for its counters and error.
+template <class Ring, class Handler>
+auto run_to(std::uint64_t end, Ring& ring, Handler& h, sequence<>& progress, processor_options options = {}) {
+    auto p = std::make_unique<batch_event_processor<Ring, Handler>>(sequence_barrier<Ring>(ring), h, progress,
+                                                                    options);
+    p->drain_to(end);
+    p->run();
+    return p;
+}
+
 // ---- on_batch_start ---------------------------------------------------------------------
 
+/// Records each batch's size and the events handed; its sixth call throws.
 struct sizing_handler {
     std::vector<std::uint64_t> sizes;
     std::vector<std::uint64_t> handled;
-    std::uint64_t fail_at = ~std::uint64_t{0};
-    int failures_left = 0;
 
     void on_batch_start(std::uint64_t batch_size) { sizes.push_back(batch_size); }
     void operator()(const event&, std::uint64_t p, bool) {
-        if (p == fail_at && failures_left > 0) {
-            --failures_left;
-            throw std::runtime_error("handler failure");
-        }
         handled.push_back(p);
+        if (handled.size() == 6) throw std::runtime_error("the sixth call fails");
     }
 };
 
@@ -46,17 +54,13 @@ TEST(batch_event_processor, tells_the_handler_each_batch_size_first_and_again_af
     ring_t ring(16);
     publish(ring, 10);
     sizing_handler h;
-    h.fail_at = 5;
-    h.failures_left = 1;
     sequence<> progress;
     processor_options options;
     options.max_batch = 4;
     options.on_exception = exception_policy::rewind;
-    batch_event_processor<ring_t, sizing_handler> p(sequence_barrier<ring_t>(ring), h, progress, options);
-    p.drain_to(10);
-    p.run();
+    (void)run_to(10, ring, h, progress, options);
     EXPECT_EQ(h.sizes, (std::vector<std::uint64_t>{4, 4, 4, 2})) << "batches [0,4) [4,8) (rewound) [8,10)";
-    EXPECT_EQ(h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9}));
+    EXPECT_EQ(h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 4, 5, 6, 7, 8, 9}));
     EXPECT_EQ(progress.get(), 10u);
 }
 
@@ -199,10 +203,7 @@ struct release_setup {
         ring.gating().add(progress);
         h.progress = &progress;
     }
-    batch_event_processor<ring_t, releasing_handler> processor() {
-        return batch_event_processor<ring_t, releasing_handler>(sequence_barrier<ring_t>(ring), h, progress,
-                                                                options);
-    }
+    auto run_to(std::uint64_t end) { return scenarios::run_to(end, ring, h, progress, options); }
 };
 
 TEST(batch_event_processor, an_early_release_publishes_progress_and_frees_slots_before_the_batch_ends) {
@@ -220,17 +221,14 @@ TEST(batch_event_processor, an_early_release_publishes_progress_and_frees_slots_
             if (pos == 2) claimed = s.ring.try_next(2);
         }
     } claiming{s, claimed_mid_batch};
-    batch_event_processor<release_setup::ring_t, claim_after_release> q(
-        sequence_barrier<release_setup::ring_t>(s.ring), claiming, s.progress, s.options);
-    q.drain_to(4);
-    q.run();
+    const auto q = run_to(4, s.ring, claiming, s.progress, s.options);
     EXPECT_EQ(s.h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3}));
     EXPECT_EQ(s.h.progress_after, (std::vector<std::uint64_t>{2, 2}))
         << "through 1: progress 2, then unchanged";
     ASSERT_TRUE(claimed_mid_batch) << "the released slots were not free before the batch ended";
     EXPECT_EQ(*claimed_mid_batch, 4u);
     EXPECT_EQ(s.progress.get(), 4u);
-    const processor_counters stats = q.stats();
+    const processor_counters stats = q->stats();
     EXPECT_EQ(stats.releases, 1u) << "a release that moves nothing is not counted";
     EXPECT_EQ(stats.processed, 4u) << "released events count once, at their release";
     EXPECT_EQ(stats.batches, 1u) << "a release is not a batch";
@@ -240,13 +238,11 @@ TEST(batch_event_processor, a_release_past_the_event_being_handled_is_the_handle
     release_setup s(16);
     publish(s.ring, 6);
     s.h.release_at = {-1, -1, 3};  // at position 2, through 3: not handled yet
-    auto p = s.processor();
-    p.drain_to(6);
-    p.run();
-    ASSERT_NE(p.error(), nullptr);
-    EXPECT_THROW(std::rethrow_exception(p.error()), std::out_of_range);
+    const auto p = s.run_to(6);
+    ASSERT_NE(p->error(), nullptr);
+    EXPECT_THROW(std::rethrow_exception(p->error()), std::out_of_range);
     EXPECT_EQ(s.progress.get(), 2u) << "the stage halts at the event whose handler failed";
-    EXPECT_EQ(p.stats().processed, 2u);
+    EXPECT_EQ(p->stats().processed, 2u);
 }
 
 TEST(batch_event_processor, released_events_are_never_handed_again) {
@@ -258,13 +254,11 @@ TEST(batch_event_processor, released_events_are_never_handed_again) {
         s.h.fail_at = 3;
         s.h.failures_left = 1;
         s.options.on_exception = exception_policy::rewind;
-        auto p = s.processor();
-        p.drain_to(6);
-        p.run();
+        const auto p = s.run_to(6);
         EXPECT_EQ(s.h.handled, (std::vector<std::uint64_t>{0, 1, 2, 3, 2, 3, 4, 5}));
         EXPECT_EQ(s.progress.get(), 6u);
-        EXPECT_EQ(p.stats().processed, 6u);
-        EXPECT_EQ(p.stats().rewinds, 1u);
+        EXPECT_EQ(p->stats().processed, 6u);
+        EXPECT_EQ(p->stats().rewinds, 1u);
     }
     {
         // Halt after releasing the failing event itself: the progress stays past it.
@@ -273,13 +267,11 @@ TEST(batch_event_processor, released_events_are_never_handed_again) {
         s.h.release_at = {-1, -1, 2};
         s.h.fail_at = 2;
         s.h.failures_left = 1;
-        auto p = s.processor();
-        p.drain_to(6);
-        p.run();
-        EXPECT_NE(p.error(), nullptr);
+        const auto p = s.run_to(6);
+        EXPECT_NE(p->error(), nullptr);
         EXPECT_EQ(s.progress.get(), 3u) << "the progress went back from a release";
-        EXPECT_EQ(p.stats().processed, 3u);
-        EXPECT_EQ(p.stats().batches, 1u);
+        EXPECT_EQ(p->stats().processed, 3u);
+        EXPECT_EQ(p->stats().batches, 1u);
     }
 }
 
@@ -335,10 +327,7 @@ TEST(batch_event_processor, a_release_outside_the_handler_moves_nothing) {
     sequence<> progress;
     processor_options options;
     options.max_batch = 3;
-    batch_event_processor<ring_t, keeper> p(sequence_barrier<ring_t>(ring), h, progress, options);
-    p.drain_to(6);
-    p.run();
-    const processor_counters stats = p.stats();
+    const processor_counters stats = run_to(6, ring, h, progress, options)->stats();
     EXPECT_EQ(stats.processed, 6u);
     EXPECT_EQ(stats.releases, 0u);
     EXPECT_EQ(progress.get(), 6u);
@@ -361,10 +350,8 @@ TEST(batch_event_processor, an_on_batch_start_that_throws_fails_at_the_batchs_fi
         sequence<> progress;
         processor_options options;
         options.on_exception = policy;
-        batch_event_processor<ring_t, throwing_start> p(sequence_barrier<ring_t>(ring), h, progress, options);
-        p.drain_to(4);
-        p.run();
-        return std::tuple{h.handled, progress.get(), p.error() != nullptr, p.stats().handler_errors};
+        const auto p = run_to(4, ring, h, progress, options);
+        return std::tuple{h.handled, progress.get(), p->error() != nullptr, p->stats().handler_errors};
     };
     {
         const auto [handled, progress, failed, errors] = run_with(exception_policy::halt);
