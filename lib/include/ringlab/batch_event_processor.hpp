@@ -113,6 +113,33 @@ struct processor_counters {
 template <class Ring, class Handler>
 class batch_event_processor;
 
+namespace detail {
+
+/// Moves a stage's progress from `from` to `to` (>= from): counts the events, and the batch
+/// when `batch_ended`, then publishes `to` (when it moved) and tells the producers. The
+/// counters are written before the progress, whose store is a release: a reader that sees
+/// progress N (an acquire) sees the counters of every event and batch up to N. The one path
+/// of both a batch's end and an early release.
+template <class Ring, class Counter>
+void advance_progress(Ring& ring, sequence<typename Ring::sync_type>& progress, Counter& processed,
+                      Counter& batches, std::uint64_t from, std::uint64_t to, bool batch_ended) {
+    using Sync = typename Ring::sync_type;
+    const auto count = [&] {
+        processed.add(to - from);
+        if (batch_ended) batches.add();
+    };
+    // Planted bug: the counters are written after the progress, so they lag it.
+    const bool counters_first = !Sync::canary("batch_event_processor.counters_after_progress");
+    if (counters_first) count();
+    if (to != from) {
+        progress.set(to);
+        ring.progress_made();
+    }
+    if (!counters_first) count();
+}
+
+}  // namespace detail
+
 /// What a handler that takes a fourth argument gets: through(p) releases the events of its
 /// batch up to and including p before the batch ends (see the header). Only the stage's
 /// own thread, inside the handler.
@@ -134,14 +161,12 @@ public:
         const std::uint64_t end =
             position + (Sync::canary("batch_event_processor.release_one_too_far") ? 2 : 1);
         if (end <= released_) return;
-        // The counters first, as at a batch's end (publish_progress), which counts the batch
-        // unless a release reached its end.
-        processed_->add(end - released_);
+        // A release that reaches the batch's end counts the batch (publish_progress then
+        // counts nothing).
         releases_->add();
-        if (end == batch_end_) batches_->add();
+        detail::advance_progress(*ring_, *progress_, *processed_, *batches_, released_, end,
+                                 end == batch_end_);
         released_ = end;
-        progress_->set(end);
-        ring_->progress_made();
     }
 
     /// The event being handled.
@@ -366,26 +391,12 @@ private:
 
     /// Ends the batch [begin, end) at `stopped` (end, or where its handler failed). Events
     /// the handler released early were counted and published by early_release, and the
-    /// batch too when a release reached its end. The counters are written before the
-    /// progress, whose store is a release: a reader that sees progress N (an acquire) sees
-    /// the counters of every batch up to N.
+    /// batch too when a release reached its end (detail::advance_progress, both).
     void publish_progress(std::uint64_t begin, std::uint64_t stopped, std::uint64_t end) {
         const std::uint64_t from = released(begin);
         if constexpr (releasing) release_.released_ = stopped;  // a later through() is a no-op
         if (stopped == begin || from == end) return;
-        // Planted bug: the counters are written after the progress, so they lag it.
-        const bool counters_first = !Sync::canary("batch_event_processor.counters_after_progress");
-        if (counters_first) count_batch(stopped - from);
-        if (stopped != from) {
-            progress_.set(stopped);
-            barrier_.ring().progress_made();
-        }
-        if (!counters_first) count_batch(stopped - from);
-    }
-
-    void count_batch(std::uint64_t events) noexcept {
-        processed_.add(events);
-        batches_.add();
+        detail::advance_progress(barrier_.ring(), progress_, processed_, batches_, from, stopped, true);
     }
 
     sequence_barrier<Ring> barrier_;
