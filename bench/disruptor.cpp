@@ -129,11 +129,13 @@ producer_cpus default_producer_cpus(const thread_plan& plan) {
 
 template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
 void topology_throughput(benchmark::State& state, shape s, const processor_options& options,
-                         producer_cpus where = producer_cpus::fitting) {
+                         producer_cpus where = producer_cpus::fitting, std::uint32_t producer_prefetch = 0) {
     using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
     if (where == producer_cpus::fitting) where = default_producer_cpus<ProducerWait>(plan);
-    auto d = std::make_unique<disruptor_t>(ring_capacity);
+    typename disruptor_t::ring_type::options ring_options;
+    ring_options.producer_prefetch = producer_prefetch;
+    auto d = std::make_unique<disruptor_t>(ring_capacity, ring_options);
     summing_handler handlers[3];
     const auto leaves = wire(*d, s, handlers, options);
     // The producer takes the plan's first CPU; the stages and other producers the rest.
@@ -245,18 +247,22 @@ void unicast_round_trip(benchmark::State& state) {
 }
 
 /// One throughput row per topology: consumers wait with `Wait`, producers with `ProducerWait`;
-/// the stages run with `options`, which `knobs` name.
+/// the stages run with `options` and a single producer prefetches `producer_prefetch`
+/// ahead, which `knobs` name.
 template <template <class> class Wait, template <class> class ProducerWait = Wait>
-void add_topology_rows(const char* wait, std::vector<knob> knobs = {}, processor_options options = {}) {
+void add_topology_rows(const char* wait, std::vector<knob> knobs = {}, processor_options options = {},
+                       std::uint32_t producer_prefetch = 0) {
     for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
         const std::string pattern = std::string("disruptor.") + name_of(s);
         row_spec spec{row_kind::throughput, pattern, wait, pattern, knobs};
         spec.threads = threads_of(s);
-        add_row(spec, [s, options](benchmark::State& state) {
+        add_row(spec, [s, options, producer_prefetch](benchmark::State& state) {
             if (s == shape::sequencer) {
+                // Several producers claim by fetch_add: only the stages prefetch.
                 topology_throughput<Wait, multi_producer, ProducerWait>(state, s, options);
             } else {
-                topology_throughput<Wait, single_producer, ProducerWait>(state, s, options);
+                topology_throughput<Wait, single_producer, ProducerWait>(
+                    state, s, options, producer_cpus::fitting, producer_prefetch);
             }
         });
     }
@@ -290,6 +296,12 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
     processor_options slipping;
     slipping.slip = slip_options{slip_distance};
     add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"slip", slip_distance}}, slipping);
+    // Prefetching (ring_buffer.hpp): the producer asks for the slot line 32 positions past
+    // its claims owned, and each stage for the line 32 positions past the event it hands over.
+    processor_options prefetching;
+    prefetching.prefetch = prefetch_distance;
+    add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"prefetch", prefetch_distance}}, prefetching,
+                                      prefetch_distance);
     // blocking_wait slips by default (streaming_slip): the same stages with the slip off.
     processor_options not_slipping;
     not_slipping.slip = slip_options{};

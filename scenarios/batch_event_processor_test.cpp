@@ -1,13 +1,17 @@
 // scenarios/batch_event_processor_test.cpp: the handler's hooks beyond the events
-// themselves: on_batch_start, on_timeout (processor_options::timeout_ns) and early_release.
+// themselves: on_batch_start, on_timeout (processor_options::timeout_ns) and early_release;
+// and prefetching (processor_options::prefetch, ring_buffer's producer_prefetch), which
+// must change nothing a handler sees.
 // The processors run on the test's own thread unless a test says otherwise; a hook that
 // halts its processor ends run().
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "ringlab/ringlab.hpp"
@@ -372,6 +376,91 @@ TEST(batch_event_processor, an_on_batch_start_that_throws_fails_at_the_batchs_fi
         EXPECT_EQ(progress, 4u);
         EXPECT_EQ(errors, 1u);
     }
+}
+
+// ---- prefetch ---------------------------------------------------------------------------
+
+/// Records each event it is handed with its end-of-batch flag; its calls listed in
+/// `throw_on` (counted from 1) throw.
+struct recording_handler {
+    std::vector<std::uint64_t> throw_on;
+    std::vector<std::pair<std::uint64_t, bool>> handled;
+
+    void operator()(const event& e, std::uint64_t p, bool end_of_batch) {
+        EXPECT_EQ(e.value, p * 3 + 1) << "the event at " << p;
+        handled.emplace_back(p, end_of_batch);
+        if (std::find(throw_on.begin(), throw_on.end(), handled.size()) != throw_on.end())
+            throw std::runtime_error("a planned failure");
+    }
+};
+
+TEST(batch_event_processor, prefetching_changes_nothing_its_handler_sees) {
+    // Runs longer and shorter than the distance, failures before and within its distance of
+    // a run's end, under each exception policy: prefetching stages and a prefetching
+    // producer hand over what the same stage without prefetching does.
+    using ring_t = ring_buffer<event>;
+    const auto run_with = [](exception_policy policy, std::uint32_t prefetch) {
+        ring_t::options ring_options;
+        ring_options.producer_prefetch = prefetch;
+        ring_t ring(16, ring_options);
+        for (std::uint64_t p = 0; p < 14; ++p) {
+            EXPECT_EQ(ring.publish_event([](event& e, std::uint64_t q) { e.value = q * 3 + 1; }),
+                      wait_result::ready);
+        }
+        recording_handler h;
+        h.throw_on = {3, 7, 12};
+        sequence<> progress;
+        processor_options options;
+        options.max_batch = 8;
+        options.on_exception = policy;
+        options.prefetch = prefetch;
+        const auto processor = run_to(14, ring, h, progress, options);
+        return std::tuple{h.handled, progress.get(), processor->stats().processed,
+                          processor->stats().batches};
+    };
+    for (const exception_policy policy :
+         {exception_policy::halt, exception_policy::skip, exception_policy::rewind}) {
+        const auto plain = run_with(policy, 0);
+        for (const std::uint32_t prefetch : {1u, 3u, 7u, 8u, 15u}) {
+            EXPECT_EQ(run_with(policy, prefetch), plain)
+                << "policy " << static_cast<int>(policy) << ", prefetch " << prefetch;
+        }
+    }
+}
+
+TEST(batch_event_processor, rejects_a_prefetch_past_the_ring) {
+    using ring_t = ring_buffer<event>;
+    ring_t ring(16);
+    recording_handler h;
+    sequence<> progress;
+    processor_options options;
+    options.prefetch = 16;
+    EXPECT_THROW((batch_event_processor<ring_t, recording_handler>(sequence_barrier<ring_t>(ring), h,
+                                                                   progress, options)),
+                 config_error);
+    ring_t::options ring_options;
+    ring_options.producer_prefetch = 16;
+    EXPECT_THROW(ring_t(16, ring_options), config_error);
+    // Several producers claim by fetch_add: only stages prefetch.
+    using multi_t = ring_buffer<event, multi_producer>;
+    multi_t::options multi_options;
+    multi_options.producer_prefetch = 1;
+    EXPECT_THROW(multi_t(16, multi_options), config_error);
+}
+
+TEST(ring_buffer, a_prefetching_producer_still_never_laps_its_consumer) {
+    using ring_t = ring_buffer<event>;
+    ring_t::options ring_options;
+    ring_options.producer_prefetch = 15;
+    ring_t ring(16, ring_options);
+    sequence<> consumer;
+    ring.gating().add(consumer);
+    for (int i = 0; i < 16; ++i) ring.publish(*ring.try_next());
+    EXPECT_FALSE(ring.try_next().has_value()) << "a full ring";
+    consumer.set(5);
+    for (int i = 0; i < 5; ++i) ring.publish(*ring.try_next());
+    EXPECT_FALSE(ring.try_next().has_value());
+    EXPECT_EQ(ring.remaining_capacity(), 0u);
 }
 
 }  // namespace

@@ -20,13 +20,16 @@
 //                stays where it failed. A third of the stages release their events early
 //                (early_release), every 1-3 events, through the event they handle or the
 //                one before it: the same properties hold, and a stage that releases every
-//                event counts one release per event
+//                event counts one release per event. In a third of the cases on rings of
+//                two or more, the stages prefetch (processor_options::prefetch) and a single
+//                producer too (producer_prefetch), at drawn distances: nothing changes
 //   dag_dst      the same under DST with a generated seed (RapidCheck shrinks both)
 // Canaries (each must make dag_dst fail on the check its bug breaks, support/canary.hpp): a
 // barrier that ignores its dependents, a single-producer wrap check that is off by one, a
 // slip without its bound, a failed stage that leaves the producers waiting for room, a
 // consumer whose removal alerts the producers, a failed run-time consumer that keeps
-// gating them, and an early release one event past the event being handled.
+// gating them, an early release one event past the event being handled, and a prefetching
+// stage that never hands over the first event within its distance of a run's end.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -76,6 +79,10 @@ struct dag_params {
     std::optional<std::uint64_t> joiner_fails_after;
     // Per stage: 0, or it releases its events early every this many events.
     std::vector<std::uint64_t> release_every;
+    // Every stage's processor_options::prefetch, and (one producer) the ring's
+    // producer_prefetch: 0, or a distance below the capacity.
+    std::uint32_t prefetch = 0;
+    std::uint32_t producer_prefetch = 0;
 };
 
 /// Every stage that stops with a failing one: itself and every stage after it.
@@ -96,6 +103,21 @@ void gen_joiner(dag_params& p) {
     p.join_at = *rc::gen::inRange<std::uint64_t>(0, p.events + 1);
     p.leave_at = p.join_at + *rc::gen::inRange<std::uint64_t>(0, p.events - p.join_at + 1);
     if (*rc::gen::arbitrary<bool>()) p.joiner_fails_after = *rc::gen::inRange<std::uint64_t>(0, 8);
+}
+
+/// Prefetching stages, and a prefetching producer when there is one.
+void gen_prefetch(dag_params& p) {
+    const auto capacity = static_cast<std::uint32_t>(p.capacity);
+    p.prefetch = *rc::gen::inRange<std::uint32_t>(1, capacity);
+    p.producer_prefetch = p.producers == 1 ? *rc::gen::inRange<std::uint32_t>(0, capacity) : 0;
+}
+
+/// The ring's options for `p`.
+template <class D>
+typename D::ring_type::options ring_options_of(const dag_params& p) {
+    typename D::ring_type::options o{};
+    o.producer_prefetch = p.producer_prefetch;
+    return o;
 }
 
 dag_params gen_dag(std::uint64_t max_events) {
@@ -122,6 +144,7 @@ dag_params gen_dag(std::uint64_t max_events) {
         p.events += *rc::gen::inRange<std::uint64_t>(0, 2 * p.capacity + 2);
     }
     if (*rc::gen::inRange(0, 3) == 0) gen_joiner(p);
+    if (p.capacity > 1 && *rc::gen::inRange(0, 3) == 0) gen_prefetch(p);
     return p;
 }
 
@@ -241,6 +264,7 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
         processor_options options;
         options.max_batch = p.max_batch;
         options.slip = p.slip;
+        options.prefetch = p.prefetch;
         if (p.release_every[i] != 0) {
             releasing[i] = {&handlers[i], p.release_every[i]};
             ids.push_back(d.handle_events_with_ids(handlers[i].name, releasing[i], after, options));
@@ -333,7 +357,8 @@ void run_dag(const dag_params& p, D& d, Executor& executor, findings& seen, std:
 
 template <class P>
 outcome dag_on_threads(const dag_params& p) {
-    disruptor<event, P, yielding_wait> d(p.capacity);
+    using disruptor_t = disruptor<event, P, yielding_wait>;
+    disruptor_t d(p.capacity, ring_options_of<disruptor_t>(p));
     std::vector<dag_handler> handlers(p.after.size());
     thread_executor executor;
     std::vector<std::thread> producers;
@@ -357,7 +382,8 @@ outcome dag_under_dst(const dag_params& p, std::uint64_t seed) {
     options.max_steps = std::uint64_t{1} << 22;
     const dst::run_result r = dst::run_once(
         [&](dst::run_context& ctx) {
-            disruptor<event, P, busy_spin_wait, sync::sim> d(p.capacity);
+            using disruptor_t = disruptor<event, P, busy_spin_wait, sync::sim>;
+            disruptor_t d(p.capacity, ring_options_of<disruptor_t>(p));
             std::vector<dag_handler> handlers(p.after.size());
             dst_executor executor(ctx);
             ctx.spawn("driver", [&] {
@@ -511,6 +537,23 @@ TEST(disruptor_canaries, the_dag_catches_an_early_release_past_the_event_handled
                                                 return p;
                                             });
     EXPECT_TRUE(report) << "a stage released an event before handling it and no property noticed: " << report;
+}
+
+TEST(disruptor_canaries, the_dag_catches_a_prefetching_stage_that_skips_an_event) {
+    const catch_report report =
+        dag_catches("batch_event_processor.prefetch_tail_skipped", {"got position", "DST liveness"}, [] {
+            // Prefetching stages, with runs longer than the distance.
+            dag_params p = gen_dag(40);
+            p.capacity = std::max<std::size_t>(p.capacity, 4);
+            p.max_batch = std::max<std::uint64_t>(p.max_batch, 4);
+            p.events = std::max<std::uint64_t>(p.events, 8);
+            gen_prefetch(p);
+            p.prefetch = *rc::gen::inRange<std::uint32_t>(
+                1, static_cast<std::uint32_t>(std::min<std::uint64_t>(p.capacity, p.max_batch)));
+            return p;
+        });
+    EXPECT_TRUE(report) << "a prefetching stage never handed an event over and no property noticed: "
+                        << report;
 }
 
 TEST(disruptor_canaries, the_dag_catches_a_failed_joiner_that_keeps_gating) {

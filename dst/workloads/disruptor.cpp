@@ -23,6 +23,10 @@
 // a quarter of the blocking runs without a joiner leave it unset on a ring of 16, so that
 // the stages slip by their strategy's default (default_slip).
 //
+// A third of the runs on rings of two or more prefetch (processor_options::prefetch, and
+// ring_buffer's producer_prefetch with one producer), at drawn distances: a hint that must
+// change nothing, over the stages' second loop (a run handed over while prefetching ahead).
+//
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer
 // lapped reads a later value). Invariants, checked between every two steps: no stage is
@@ -203,6 +207,15 @@ void exercise(run_context& ctx, topology topo, std::size_t producers) {
         ring_options.producer_wait = ring_options.consumer_wait;
     } else {
         ring_options.producer_wait = sim_wait_config<ProducerWait>(ctx, "producer.");
+    }
+    // Prefetching (see the header).
+    const bool with_prefetch = capacity > 1 && ctx.knob_flag("prefetch", 1, 3);
+    if (with_prefetch) {
+        options.prefetch = static_cast<std::uint32_t>(ctx.knob("prefetch.stages", 1, capacity - 1));
+        if constexpr (!disruptor_t::ring_type::multi_producer_ring) {
+            ring_options.producer_prefetch =
+                static_cast<std::uint32_t>(ctx.knob("prefetch.producer", 0, capacity - 1));
+        }
     }
     disruptor_t d(capacity, ring_options);
     const std::vector<stage_spec> specs = stages_of(topo);
@@ -475,6 +488,9 @@ const register_workload registration{workload_spec{
         {canary_spec::kind::planted, "batch_event_processor.end_of_batch_early",
          "the event before a batch's last is handed as its end: the handler flushes early, and a batch of "
          "one has no end"},
+        {canary_spec::kind::planted, "batch_event_processor.prefetch_tail_skipped",
+         "a prefetching stage starts the last events of its run one late: the first of them is never handed "
+         "over"},
         {canary_spec::kind::planted, "batch_event_processor.release_one_too_far",
          "an early release gives back one event more than the stage has handled: its progress passes the "
          "event it has yet to read"},

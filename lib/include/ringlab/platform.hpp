@@ -70,6 +70,14 @@ inline void spin_pause() noexcept {
 #endif
 }
 
+/// Asks the core to bring the line at `p` into its cache before it is read: a hint, which
+/// neither faults nor changes what any thread sees.
+inline void prefetch_for_read(const void* p) noexcept { __builtin_prefetch(p, 0, 3); }
+
+/// Asks the core for the line at `p` owned, before it is written (x86 PREFETCHW): the store
+/// that follows then finds it in place instead of waiting for it in the store buffer.
+inline void prefetch_for_write(const void* p) noexcept { __builtin_prefetch(p, 1, 3); }
+
 /// A broken invariant inside ringlab: prints where and why, then aborts. Used by the native
 /// backend's checks; the relacy and sim backends turn the same checks into model failures.
 [[noreturn]] inline void invariant_failure(const char* what,

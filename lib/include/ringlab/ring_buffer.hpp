@@ -21,6 +21,17 @@
 // wait for one another to publish.
 //
 //   slots   [ event | stamp ] x capacity (power of two)
+//
+// Prefetching (off by default). When the producer and a stage sit on cores far apart, a
+// streaming pair is bound by how many slot lines are in flight between them: each line the
+// producer writes was last read by a consumer a lap before, and each line a stage reads was
+// last written by the producer. options::producer_prefetch asks for the line a distance
+// ahead of each claim owned before the producer writes it, and processor_options::prefetch
+// asks for the line a distance ahead of the event a stage hands over; neither moves a line
+// another thread may still be using (the producer stays within the room its cached gating
+// minimum shows, a stage within the run its barrier found), and neither changes what any
+// thread sees. What it buys turns on where the threads sit (reports/METHODOLOGY.md): the
+// matrix measures it in the rows with the knob `prefetch_32`.
 //   sequencer (claims, gating)   consumer wait   producer wait
 //
 // Invariants:
@@ -93,11 +104,16 @@ public:
         typename producer_wait_type::config producer_wait{};
         /// Consumers that may join while the ring runs (sequence_group capacity).
         std::size_t max_joining_consumers = 8;
+        /// A single producer asks for the slot this many positions past each claim before it
+        /// writes there (prefetch_for_write; 0: off, the default): see "Prefetching" above.
+        /// Below the capacity; single_producer only.
+        std::uint32_t producer_prefetch = 0;
     };
 
     explicit ring_buffer(std::size_t capacity, options opts = {})
         : capacity_(validate_capacity("ring_buffer", capacity)),
           mask_(capacity_ - 1),
+          prefetch_(validated_producer_prefetch(opts.producer_prefetch, capacity_)),
           slots_(capacity_),
           sequencer_(capacity_),
           joiners_(opts.max_joining_consumers),
@@ -115,7 +131,9 @@ public:
     /// Claims [begin, begin + n) if that laps no consumer; returns begin. Never blocks.
     [[nodiscard]] std::optional<std::uint64_t> try_next(std::size_t n = 1) {
         check_batch(n);
-        return sequencer_.try_claim(n);
+        const std::optional<std::uint64_t> begin = sequencer_.try_claim(n);
+        if (begin) prefetch_ahead(*begin + n);
+        return begin;
     }
 
     /// Claims n positions, waiting through the producer wait strategy while the ring is
@@ -128,6 +146,7 @@ public:
             if (timeout_ns == no_timeout) return claim_and_wait(n);
         }
         if (const std::optional<std::uint64_t> begin = sequencer_.try_claim(n)) [[likely]] {
+            prefetch_ahead(*begin + n);
             return {wait_result::ready, *begin, *begin + n};
         }
         return next_when_full(n, timeout_ns);
@@ -196,6 +215,12 @@ public:
     }
 
     // ---- consumers ------------------------------------------------------------------------
+
+    /// A stage's hint before it reads `position` (processor_options::prefetch): the slot's
+    /// line into its cache. Touches nothing another thread sees.
+    void prefetch_event(std::uint64_t position) const noexcept {
+        prefetch_for_read(&slots_[position & mask_]);
+    }
 
     /// Read access to a published position's event (after a barrier said it is available).
     [[nodiscard]] const E& read(std::uint64_t position) const { return slots_[position & mask_].event.read_ref(); }
@@ -353,6 +378,32 @@ private:
         return known + 1;
     }
 
+    /// The single producer's hint (options::producer_prefetch): the slot prefetch_ - 1
+    /// positions past `end`, owned before the producer writes there, when the cached
+    /// gating minimum shows that slot free: a slot a consumer may still read is left alone.
+    void prefetch_ahead(std::uint64_t end) noexcept {
+        if constexpr (!multi_producer_ring) {
+            if (prefetch_ == 0) return;
+            const std::uint64_t ahead = end + prefetch_;
+            if (sequencer_.room_known(ahead)) prefetch_for_write(&slots_[(ahead - 1) & mask_]);
+        }
+    }
+
+    static std::uint32_t validated_producer_prefetch(std::uint32_t distance, std::uint64_t capacity) {
+        if (distance == 0) return 0;
+        if (multi_producer_ring) {
+            throw config_error(
+                "ring_buffer: producer_prefetch is for a single producer; a multi_producer ring "
+                "takes 0");
+        }
+        if (distance >= capacity) {
+            throw config_error("ring_buffer: producer_prefetch " + std::to_string(distance) +
+                               " is invalid; it must be below the capacity (" + std::to_string(capacity) +
+                               ")");
+        }
+        return distance;
+    }
+
     void count_producer_wait() noexcept {
         if constexpr (!multi_producer_ring) producer_waits_.add();
     }
@@ -409,6 +460,7 @@ private:
 
     const std::size_t capacity_;
     const std::uint64_t mask_;
+    const std::uint64_t prefetch_;  // options::producer_prefetch
     detail::slot_array<slot> slots_;
     sequencer_type sequencer_;
     sequence_group<Sync> joiners_;

@@ -58,6 +58,11 @@ public:
         return refresh_room(end);
     }
 
+    /// Whether the cached gating minimum alone shows room up to `end`: reads nothing shared.
+    [[nodiscard]] bool room_known(std::uint64_t end) const noexcept {
+        return end <= cached_gating_ + capacity_;
+    }
+
     /// The end of everything claimed so far (the next position to claim): the producer's
     /// thread only.
     [[nodiscard]] std::uint64_t claimed() const noexcept { return next_; }
