@@ -14,8 +14,10 @@
 // placements also run as rows of their own: knobs `producer_cpus_1` and `spread_producers_1`.
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
-// with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), and with
-// blocking stages that do not (knob `slip_0`; blocking_wait slips by default).
+// with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), with
+// busy-spinning stages and a single producer that prefetch slot lines 32 positions ahead
+// (knob `prefetch_32`; in disruptor.sequencer only the stage does), and with blocking stages
+// that do not slip (knob `slip_0`; blocking_wait slips by default).
 //
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
 //   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)

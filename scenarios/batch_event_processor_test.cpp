@@ -448,7 +448,23 @@ TEST(batch_event_processor, rejects_a_prefetch_past_the_ring) {
     EXPECT_THROW(multi_t(16, multi_options), config_error);
 }
 
-TEST(ring_buffer, a_prefetching_producer_still_never_laps_its_consumer) {
+TEST(single_producer_sequencer, knows_its_room_from_the_cached_gating_minimum_alone) {
+    // What a prefetching producer asks before it prefetches: room_known reads only the
+    // cached minimum, which a claim refreshes once it would lap.
+    single_producer_sequencer<> s(16);
+    sequence<> consumer;
+    s.gating().add(consumer);
+    EXPECT_TRUE(s.room_known(16));
+    EXPECT_FALSE(s.room_known(17)) << "a lap past the slowest consumer";
+    ASSERT_TRUE(s.try_claim(16).has_value());
+    consumer.set(4);
+    EXPECT_FALSE(s.room_known(20)) << "the cache says 0 until a claim refreshes it";
+    ASSERT_TRUE(s.try_claim(4).has_value());
+    EXPECT_TRUE(s.room_known(20));
+    EXPECT_FALSE(s.room_known(21));
+}
+
+TEST(ring_buffer, a_prefetching_producer_claims_as_any_other) {
     using ring_t = ring_buffer<event>;
     ring_t::options ring_options;
     ring_options.producer_prefetch = 15;

@@ -25,7 +25,7 @@
 //
 // A third of the runs on rings of two or more prefetch (processor_options::prefetch, and
 // ring_buffer's producer_prefetch with one producer), at drawn distances: a hint that must
-// change nothing, over the stages' second loop (a run handed over while prefetching ahead).
+// change nothing, over the loop in which a stage hands a run over while prefetching ahead.
 //
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer

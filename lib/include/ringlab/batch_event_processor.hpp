@@ -43,6 +43,10 @@
 // timeout_blocking_wait, which already trade microseconds of latency for CPU; off for the
 // others (wait_strategy.hpp says why).
 //
+// Prefetching (processor_options::prefetch, off by default): while handing a run over, a
+// stage asks for the line of the event that distance ahead, among lines within the run
+// (ring_buffer.hpp, "Prefetching").
+//
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
 // rewind (hand the batch again from its first event not released early, at most
@@ -222,11 +226,7 @@ public:
         if (options_.timeout_ns == 0)
             throw config_error("batch_event_processor: timeout_ns must be at least 1");
         const std::uint64_t capacity = barrier_.ring().capacity();
-        if (options_.prefetch >= capacity) {
-            throw config_error("batch_event_processor: prefetch " + std::to_string(options_.prefetch) +
-                               " is invalid; it must be below the ring's capacity (" +
-                               std::to_string(capacity) + ")");
-        }
+        (void)validate_prefetch("batch_event_processor", "prefetch", options_.prefetch, capacity);
         // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
         options_.max_batch = std::min<std::uint64_t>(options_.max_batch, capacity);
         slip_ = detail::validated_slip(
@@ -362,9 +362,9 @@ private:
     /// Hands [p, end) over; p moves past each event its handler returned from.
     void hand_from(std::uint64_t& p, std::uint64_t end) {
         if (const std::uint64_t ahead = options_.prefetch; ahead != 0) {
-            // Within the run: its lines are published, the producers are done with them.
-            for (; p + ahead < end; ++p) {
-                barrier_.ring().prefetch_event(p + ahead);
+            // Lines within the run only: the producers are done with them.
+            for (; p + ahead + Ring::line_reach <= end; ++p) {
+                barrier_.ring().prefetch_event(p + ahead, annotating_handler<Handler>);
                 hand(p, end);
             }
             // Planted bug: the rest of the run starts one event late, which is never handed.

@@ -1,8 +1,8 @@
 // platform.hpp: the one place that knows about the machine.
 //
-// Owns the cache-line size per architecture, the spin-loop hint, CPU pinning, a calibrated
-// cycle clock and the monotonic nanosecond clock. Nothing else in ringlab names a raw 64
-// or an intrinsic.
+// Owns the cache-line size per architecture, the spin-loop hint, the prefetch hints, CPU
+// pinning, a calibrated cycle clock and the monotonic nanosecond clock. Nothing else in ringlab names a raw
+// 64 or an intrinsic.
 #pragma once
 
 #include <cerrno>
@@ -110,6 +110,16 @@ inline std::size_t validate_capacity(const char* type_name, std::size_t capacity
                            "]");
     }
     return capacity;
+}
+
+/// Validates a prefetch distance (`what` of `type_name`): 0 (off), or below the capacity.
+inline std::uint64_t validate_prefetch(const char* type_name, const char* what, std::uint64_t distance,
+                                       std::uint64_t capacity) {
+    if (distance >= capacity) {
+        throw config_error(std::string(type_name) + ": " + what + " " + std::to_string(distance) +
+                           " is invalid; it must be below the capacity (" + std::to_string(capacity) + ")");
+    }
+    return distance;
 }
 
 /// Monotonic wall time in nanoseconds (CLOCK_MONOTONIC, served by the vDSO: no system call).

@@ -21,18 +21,20 @@
 // wait for one another to publish.
 //
 //   slots   [ event | stamp ] x capacity (power of two)
+//   sequencer (claims, gating)   consumer wait   producer wait
 //
 // Prefetching (off by default). When the producer and a stage sit on cores far apart, a
 // streaming pair is bound by how many slot lines are in flight between them: each line the
 // producer writes was last read by a consumer a lap before, and each line a stage reads was
-// last written by the producer. options::producer_prefetch asks for the line a distance
-// ahead of each claim owned before the producer writes it, and processor_options::prefetch
-// asks for the line a distance ahead of the event a stage hands over; neither moves a line
-// another thread may still be using (the producer stays within the room its cached gating
-// minimum shows, a stage within the run its barrier found), and neither changes what any
-// thread sees. What it buys turns on where the threads sit (reports/METHODOLOGY.md): the
-// matrix measures it in the rows with the knob `prefetch_32`.
-//   sequencer (claims, gating)   consumer wait   producer wait
+// last written by the producer. options::producer_prefetch makes a single producer ask for
+// the line of the slot that distance past the end of each claim that found room at once,
+// owned, before it writes there; processor_options::prefetch makes a stage ask for the line
+// of the event that distance past the one it hands over. Neither asks for a line that holds
+// a slot another thread may still be using for an earlier lap or a later write: the
+// producer's line lies within the room its cached gating minimum shows, a stage's within
+// the run its barrier found (line_reach bounds the slots one line can hold). They are hints
+// and change nothing any thread sees. What they buy turns on where the threads sit
+// (reports/METHODOLOGY.md): the matrix rows with the knob `prefetch_32` measure it.
 //
 // Invariants:
 //   (R1) a slot's stamp is position + 1 for the position it holds once published, and an
@@ -216,10 +218,19 @@ public:
 
     // ---- consumers ------------------------------------------------------------------------
 
-    /// A stage's hint before it reads `position` (processor_options::prefetch): the slot's
-    /// line into its cache. Touches nothing another thread sees.
-    void prefetch_event(std::uint64_t position) const noexcept {
-        prefetch_for_read(&slots_[position & mask_]);
+    /// How many positions after a slot may share a cache line with it (a bound, whatever the
+    /// slot's size and the line's alignment).
+    static constexpr std::uint64_t line_reach = cache_line_bytes / sizeof(slot) + 1;
+
+    /// A stage's hint before it reads `position` (processor_options::prefetch), or writes it
+    /// (an annotating stage: `for_write`): the slot's line into its cache. Changes nothing
+    /// another thread sees.
+    void prefetch_event(std::uint64_t position, bool for_write = false) const noexcept {
+        if (for_write) {
+            prefetch_for_write(&slots_[position & mask_]);
+        } else {
+            prefetch_for_read(&slots_[position & mask_]);
+        }
     }
 
     /// Read access to a published position's event (after a barrier said it is available).
@@ -378,30 +389,26 @@ private:
         return known + 1;
     }
 
-    /// The single producer's hint (options::producer_prefetch): the slot prefetch_ - 1
-    /// positions past `end`, owned before the producer writes there, when the cached
-    /// gating minimum shows that slot free: a slot a consumer may still read is left alone.
+    /// The single producer's hint (options::producer_prefetch) after a claim ending at
+    /// `end`: the line of the slot prefetch_ positions on, owned before the producer writes
+    /// there, when the cached gating minimum shows every slot that line can hold free (a
+    /// claim of n slots asks for one line; asking once per line instead of once per claim
+    /// halved the gain on far-apart vCPUs, reports/METHODOLOGY.md).
     void prefetch_ahead(std::uint64_t end) noexcept {
         if constexpr (!multi_producer_ring) {
             if (prefetch_ == 0) return;
-            const std::uint64_t ahead = end + prefetch_;
-            if (sequencer_.room_known(ahead)) prefetch_for_write(&slots_[(ahead - 1) & mask_]);
+            const std::uint64_t ahead = end - 1 + prefetch_;
+            if (sequencer_.room_known(ahead + line_reach)) prefetch_for_write(&slots_[ahead & mask_]);
         }
     }
 
-    static std::uint32_t validated_producer_prefetch(std::uint32_t distance, std::uint64_t capacity) {
-        if (distance == 0) return 0;
-        if (multi_producer_ring) {
+    static std::uint64_t validated_producer_prefetch(std::uint32_t distance, std::uint64_t capacity) {
+        if (distance != 0 && multi_producer_ring) {
             throw config_error(
                 "ring_buffer: producer_prefetch is for a single producer; a multi_producer ring "
                 "takes 0");
         }
-        if (distance >= capacity) {
-            throw config_error("ring_buffer: producer_prefetch " + std::to_string(distance) +
-                               " is invalid; it must be below the capacity (" + std::to_string(capacity) +
-                               ")");
-        }
-        return distance;
+        return validate_prefetch("ring_buffer", "producer_prefetch", distance, capacity);
     }
 
     void count_producer_wait() noexcept {

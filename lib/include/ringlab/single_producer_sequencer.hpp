@@ -54,7 +54,8 @@ public:
     /// Whether a claim ending at `end` would lap nobody, refreshing the cached gating
     /// minimum only when the cache says it would.
     [[nodiscard]] bool has_room(std::uint64_t end) {
-        if (end <= cached_gating_ + capacity_) [[likely]] return true;
+        if (room_known(end)) [[likely]]
+            return true;
         return refresh_room(end);
     }
 
@@ -87,7 +88,7 @@ private:
             // Planted bug: lets the producer reuse the slot the slowest consumer is reading.
             return end <= cached_gating_ + capacity_ + 1;
         }
-        return end <= cached_gating_ + capacity_;
+        return room_known(end);
     }
 
     const std::uint64_t capacity_;
