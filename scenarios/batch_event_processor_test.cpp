@@ -157,16 +157,22 @@ TEST(batch_event_processor, an_on_timeout_that_throws_follows_the_exception_poli
     }
 }
 
-TEST(batch_event_processor, rejects_a_timeout_of_zero) {
+/// A processor built with `options` on a ring of 16 throws config_error.
+template <class Handler>
+void expect_rejected(const processor_options& options) {
     using ring_t = ring_buffer<event>;
     ring_t ring(16);
-    sizing_handler h;
+    Handler h;
     sequence<> progress;
+    EXPECT_THROW(
+        (batch_event_processor<ring_t, Handler>(sequence_barrier<ring_t>(ring), h, progress, options)),
+        config_error);
+}
+
+TEST(batch_event_processor, rejects_a_timeout_of_zero) {
     processor_options options;
     options.timeout_ns = 0;
-    EXPECT_THROW(
-        (batch_event_processor<ring_t, sizing_handler>(sequence_barrier<ring_t>(ring), h, progress, options)),
-        config_error);
+    expect_rejected<sizing_handler>(options);
 }
 
 // ---- early_release ----------------------------------------------------------------------
@@ -430,14 +436,9 @@ TEST(batch_event_processor, prefetching_changes_nothing_its_handler_sees) {
 
 TEST(batch_event_processor, rejects_a_prefetch_past_the_ring) {
     using ring_t = ring_buffer<event>;
-    ring_t ring(16);
-    recording_handler h;
-    sequence<> progress;
     processor_options options;
     options.prefetch = 16;
-    EXPECT_THROW((batch_event_processor<ring_t, recording_handler>(sequence_barrier<ring_t>(ring), h,
-                                                                   progress, options)),
-                 config_error);
+    expect_rejected<recording_handler>(options);
     ring_t::options ring_options;
     ring_options.producer_prefetch = 16;
     EXPECT_THROW(ring_t(16, ring_options), config_error);
