@@ -139,15 +139,16 @@ def recheck(run, rep, entries, base_path, fp, out, progress):
 
 def estimates(rows, mode, kernels, headlines):
     """Seconds each step should take: a row's repetitions plus Google Benchmark's sizing
-    run, and the probe after it (4 floors x 3 repetitions plus their sizing)."""
+    run, and the probe after it (4 floors x 3 repetitions plus their sizing), each process
+    after its warm-up; a headline round's two rows and floor."""
     m = runner.MODES[mode]
-    probe = 20 * m["probe_min_time"] + 0.15
+    warmup = m["warmup_ms"] / 1000
+    probe = 20 * m["probe_min_time"] + 0.15 + warmup
     out = []
     for r in rows:
         t = m["one_way_min_time"] if r["kind"] == "one_way" else m["min_time"]
-        out.append((m["repetitions"] + 1.5) * t + probe + 0.1)
-    out += [4 * m["round_min_time"] + 2 * m["probe_min_time"] + 0.2] * (len(runner.HEADLINES) * m["rounds"]
-                                                                         if headlines else 0)
+        out.append((m["repetitions"] + 1.5) * t + warmup + probe + 0.1)
+    out += [6 * m["round_min_time"] + warmup + 0.2] * (len(runner.HEADLINES) * m["rounds"] if headlines else 0)
     return out + [1.5] * kernels
 
 

@@ -1,7 +1,9 @@
 // bench/lmax/LmaxTopologies.java: the five classic topologies on LMAX Disruptor 3.4.4, the
 // peer of bench/disruptor.cpp, measured the same way: each iteration publishes 2^16 events,
 // the last iteration waits until every last stage has seen the last event, and iterations
-// repeat until --benchmark_min_time has passed (after one warm-up run for the JIT).
+// repeat until --benchmark_min_time has passed, after one warm-up run of the row that lasts
+// --ringlab_warmup_ms (ringlab-bench's warm-up, bench/main.cpp) and at least long enough
+// for the JIT.
 //
 //   unicast     P -> A                      pipeline   P -> A -> B -> C
 //   multicast   P -> {A, B, C}              diamond    P -> {A, B} -> C
@@ -9,7 +11,8 @@
 //
 // It speaks ringlab-bench's protocol (reports/README.md, "External rows"): --ringlab_rows
 // lists its rows; --benchmark_filter=, --benchmark_out=, --benchmark_min_time=,
-// --benchmark_repetitions= run them and write Google Benchmark's JSON shape.
+// --benchmark_repetitions= run them and write Google Benchmark's JSON shape; --ringlab_warmup_ms=
+// sets the warm-up.
 //
 // Placement: each row's threads take the CPUs ours take in the same row. --ringlab_planner=
 // names ringlab-bench, whose --ringlab_plan=N gives the CPUs of an N-thread row; the producer
@@ -323,6 +326,7 @@ public final class LmaxTopologies {
         Pattern filter = Pattern.compile(".*");
         String out = null;
         double minTime = 0.5;
+        double warmup = 1.0;  // seconds, as ringlab-bench's default
         int repetitions = 1;
         for (String arg : args) {
             if (arg.equals("--ringlab_rows")) {
@@ -336,6 +340,8 @@ public final class LmaxTopologies {
                 minTime = Double.parseDouble(arg.substring("--benchmark_min_time=".length()).replace("s", ""));
             } else if (arg.startsWith("--ringlab_planner=")) {
                 planner = arg.substring("--ringlab_planner=".length());
+            } else if (arg.startsWith("--ringlab_warmup_ms=")) {
+                warmup = Long.parseLong(arg.substring("--ringlab_warmup_ms=".length())) / 1000.0;
             } else if (arg.startsWith("--benchmark_repetitions=")) {
                 repetitions = Integer.parseInt(arg.substring("--benchmark_repetitions=".length()));
             }  // other Google Benchmark flags (format, context, aggregates) change nothing here
@@ -351,7 +357,7 @@ public final class LmaxTopologies {
                 for (boolean pinned : new boolean[] {true, false}) {
                     final String name = rowName(t, w, pinned);
                     if (!filter.matcher(name + "/manual_time").find() && !filter.matcher(name).find()) continue;
-                    run(t, w, Math.min(minTime, 0.2), pinned);  // warm the JIT up
+                    run(t, w, Math.max(warmup, Math.min(minTime, 0.2)), pinned);  // warm-up, JIT included
                     for (int r = 0; r < repetitions; ++r) {
                         final double[] m = run(t, w, minTime, pinned);
                         final double rate = m[0] / m[1];

@@ -21,13 +21,17 @@ from . import analysis
 
 MODES = {
     # per row: min_time (s), one_way_min_time (s), repetitions; the floor probe's min_time;
-    # headline rounds and their min_time; events per instruction-count kernel
+    # headline rounds and their min_time; events per instruction-count kernel; how long each
+    # process warms up before it measures (ms, bench/main.cpp: --ringlab_warmup_ms; the quick
+    # mode, a smoke test whose numbers nothing but the instruction counts gate, skips it)
     "quick": {"min_time": 0.02, "one_way_min_time": 0.05, "repetitions": 2, "probe_min_time": 0.01,
-              "rounds": 3, "round_min_time": 0.05, "icount_events": 6400, "row_timeout": 60},
+              "rounds": 3, "round_min_time": 0.05, "icount_events": 6400, "row_timeout": 60, "warmup_ms": 0},
     "default": {"min_time": 0.3, "one_way_min_time": 0.7, "repetitions": 5, "probe_min_time": 0.02,
-                "rounds": 7, "round_min_time": 0.1, "icount_events": 64000, "row_timeout": 300},
+                "rounds": 7, "round_min_time": 0.1, "icount_events": 64000, "row_timeout": 300,
+                "warmup_ms": 1000},
     "full": {"min_time": 1.0, "one_way_min_time": 3.0, "repetitions": 7, "probe_min_time": 0.05,
-             "rounds": 15, "round_min_time": 0.2, "icount_events": 64000, "row_timeout": 900},
+             "rounds": 15, "round_min_time": 0.2, "icount_events": 64000, "row_timeout": 900,
+             "warmup_ms": 1000},
 }
 
 def kill_group(proc):
@@ -168,7 +172,8 @@ class Runner:
         pattern = benchmark if benchmark.startswith("^") else "^" + re.escape(benchmark) + "$"
         cmd = (command or [self.bench]) + [
             f"--benchmark_filter={pattern}", f"--benchmark_out={raw_path}", "--benchmark_out_format=json",
-            "--benchmark_format=console", f"--benchmark_min_time={min_time}"]
+            "--benchmark_format=console", f"--benchmark_min_time={min_time}",
+            f"--ringlab_warmup_ms={self.mode['warmup_ms']}"]
         if repetitions > 1:
             cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=false"]
         if self.context:
@@ -233,11 +238,17 @@ class Runner:
 
     def headline_round(self, h):
         """The rows of one headline comparison back to back: in one process when one binary
-        measures both, else one process each (an external runner's row), one after the other."""
+        measures both, else one process each (an external runner's row), one after the other.
+        Our binary's process also measures the cache-line floor, so that the floor a round is
+        judged by ran as warm as its rows, and no process is started for it alone. Returns
+        (ours, peer, floor in ns); each is None when it gave nothing."""
         names = [h["ours"]] + ([h["peer"]] if "peer" in h else [])
         by_command = {}
         for n in names:
             by_command.setdefault(tuple(self.commands.get(n) or [self.bench]), []).append(n)
+        own = by_command.setdefault((self.bench,), [])
+        if HEADLINE_FLOOR not in own:
+            own.append(HEADLINE_FLOOR)
         data = {"context": None, "benchmarks": []}
         with tempfile.TemporaryDirectory() as tmp:
             for i, (command, group) in enumerate(by_command.items()):
@@ -252,7 +263,8 @@ class Runner:
         write_json(os.path.join(self.out, "raw", "headlines.json"), self.headline_runs, indent=None)
         by_name = {b["name"]: analysis.run_metrics(b) for b in analysis.iteration_runs(data)
                    if not b.get("error_occurred")}
-        return by_name.get(h["ours"]), by_name.get(h.get("peer"))
+        floor = by_name.get(HEADLINE_FLOOR)
+        return by_name.get(h["ours"]), by_name.get(h.get("peer")), floor["real_time_ns"] if floor else None
 
     def headline_floor(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -272,8 +284,7 @@ def measure_headlines(runner, progress, only=None):
         kept = []
         before = runner.headline_floor()
         for r in range(rounds):
-            ours, peer = runner.headline_round(h)
-            after = runner.headline_floor()
+            ours, peer, after = runner.headline_round(h)
             progress.step(f"headline {h['name']} ({r + 1}/{rounds})")
             steady = before and after and max(before, after) / min(before, after) <= analysis.FLOOR_MOVED
             value = analysis.headline_value(h, ours, peer, before, after) if steady else None
