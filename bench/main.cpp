@@ -59,12 +59,10 @@ long numeric_flag(const char* arg, const char* flag, long lo, long hi) {
 int main(int argc, char** argv) {
     const ringlab::bench::topology& topo = ringlab::bench::host_topology();
     long warmup_ms = default_warmup_ms;
-    int kept = 1;  // argv without the warm-up flag, for Google Benchmark
+    bool listing = false;  // --benchmark_list_tests in any of its forms: nothing is measured
+    int kept = 1;          // argv without the warm-up flag, for Google Benchmark
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--benchmark_list_tests") == 0 ||
-            std::strcmp(argv[i], "--benchmark_list_tests=true") == 0) {
-            warmup_ms = 0;
-        }
+        listing = listing || std::strncmp(argv[i], "--benchmark_list_tests", 22) == 0;
         const long ms = numeric_flag(argv[i], "--ringlab_warmup_ms=", 0, 60000);
         if (ms == -2) {
             std::cerr << "ringlab-bench: --ringlab_warmup_ms= wants milliseconds from 0 to 60000, not '"
@@ -78,6 +76,8 @@ int main(int argc, char** argv) {
         argv[kept++] = argv[i];
     }
     argc = kept;
+    argv[argc] = nullptr;
+    if (listing) warmup_ms = 0;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--ringlab_rows") == 0) {
             ringlab::bench::write_rows_json(std::cout);

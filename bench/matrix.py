@@ -137,10 +137,12 @@ def recheck(run, rep, entries, base_path, fp, out, progress):
                             for gid in regressed if gid in again}
 
 
-def estimates(rows, mode, kernels, headlines):
+def estimates(rows, mode, kernels, headlines, external=()):
     """Seconds each step should take: a row's repetitions plus Google Benchmark's sizing
     run, and the probe after it (4 floors x 3 repetitions plus their sizing), each process
-    after its warm-up; a headline round's two rows and floor."""
+    after its warm-up; a headline round's two rows and floor, a process of its own for a peer
+    an external runner measures (`external`: their names; a JVM's start and the row's
+    warm-up run), and each headline's two floors of their own spread over its rounds."""
     m = runner.MODES[mode]
     warmup = m["warmup_ms"] / 1000
     probe = 20 * m["probe_min_time"] + 0.15 + warmup
@@ -148,7 +150,11 @@ def estimates(rows, mode, kernels, headlines):
     for r in rows:
         t = m["one_way_min_time"] if r["kind"] == "one_way" else m["min_time"]
         out.append((m["repetitions"] + 1.5) * t + warmup + probe + 0.1)
-    out += [6 * m["round_min_time"] + warmup + 0.2] * (len(runner.HEADLINES) * m["rounds"] if headlines else 0)
+    if headlines:
+        for h in runner.HEADLINES:
+            peer = (warmup + 0.6 + 2 * m["round_min_time"]) if h.get("peer") in external else 0
+            floors = 2 * (warmup + 2 * m["round_min_time"] + 0.1) / m["rounds"]
+            out += [6 * m["round_min_time"] + warmup + 0.2 + peer + floors] * m["rounds"]
     return out + [1.5] * kernels
 
 
@@ -198,7 +204,7 @@ def main():
            "picks": [], "gates": [],
            "instruction_counts": {"available": False, "reason": "not measured in a filtered run" if args.filter
                                   else "not measured yet", "kernels": []}}
-    progress = Progress(estimates(rows, mode, kernels, full))
+    progress = Progress(estimates(rows, mode, kernels, full, run.commands))
     started = time.monotonic()
     signal.signal(signal.SIGTERM, interrupt)
     print(f"matrix: {len(rows)} rows, mode {mode}, writing {out}", file=sys.stderr, flush=True)

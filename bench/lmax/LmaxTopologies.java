@@ -341,7 +341,13 @@ public final class LmaxTopologies {
             } else if (arg.startsWith("--ringlab_planner=")) {
                 planner = arg.substring("--ringlab_planner=".length());
             } else if (arg.startsWith("--ringlab_warmup_ms=")) {
-                warmup = Long.parseLong(arg.substring("--ringlab_warmup_ms=".length())) / 1000.0;
+                final String ms = arg.substring("--ringlab_warmup_ms=".length());
+                if (!ms.matches("[0-9]{1,5}") || Long.parseLong(ms) > 60000) {
+                    System.err.println("LmaxTopologies: --ringlab_warmup_ms= wants milliseconds from 0 to 60000, not '"
+                                       + ms + "'");
+                    System.exit(2);
+                }
+                warmup = Long.parseLong(ms) / 1000.0;
             } else if (arg.startsWith("--benchmark_repetitions=")) {
                 repetitions = Integer.parseInt(arg.substring("--benchmark_repetitions=".length()));
             }  // other Google Benchmark flags (format, context, aggregates) change nothing here

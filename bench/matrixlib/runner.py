@@ -47,7 +47,8 @@ PROBE_FILTER = "^(" + "|".join(re.escape(n) for n in analysis.PROBE_ROWS) + ")$"
 HEADLINE_FLOOR = "floor/cacheline_round_trip/real_time"
 
 # The comparisons the project promises (issue 2). Each is measured in rounds: the rows of the
-# comparison back to back in one process, between two probes of the cache-line floor.
+# comparison back to back in one process, which measures the cache-line floor too
+# (measure_headlines).
 EAGER = "throughput/spsc_ring/busy_spin_wait/manual_time"
 BATCHED = "throughput/spsc_ring/busy_spin_wait/release_every_16/manual_time"
 SLIPPING = "throughput/spsc_ring/busy_spin_wait/slip_2048/manual_time"
@@ -239,9 +240,9 @@ class Runner:
     def headline_round(self, h):
         """The rows of one headline comparison back to back: in one process when one binary
         measures both, else one process each (an external runner's row), one after the other.
-        Our binary's process also measures the cache-line floor, so that the floor a round is
-        judged by ran as warm as its rows, and no process is started for it alone. Returns
-        (ours, peer, floor in ns); each is None when it gave nothing."""
+        Our binary's process also measures the cache-line floor (before or after the rows, in
+        the order the binary registered them), as warm as the rows and with no process of its
+        own. Returns (ours, peer, floor in ns); each is None when it gave nothing."""
         names = [h["ours"]] + ([h["peer"]] if "peer" in h else [])
         by_command = {}
         for n in names:
@@ -267,30 +268,41 @@ class Runner:
         return by_name.get(h["ours"]), by_name.get(h.get("peer")), floor["real_time_ns"] if floor else None
 
     def headline_floor(self):
+        """The cache-line floor in a process of its own, measured as a round measures it."""
         with tempfile.TemporaryDirectory() as tmp:
-            data = self.run(HEADLINE_FLOOR, os.path.join(tmp, "floor.json"), self.mode["probe_min_time"])
+            data = self.run(HEADLINE_FLOOR, os.path.join(tmp, "floor.json"), self.mode["round_min_time"])
         runs = [analysis.run_metrics(b) for b in analysis.iteration_runs(data) if not b.get("error_occurred")]
         return runs[0]["real_time_ns"] if runs else None
 
 
 def measure_headlines(runner, progress, only=None):
-    """Each headline (or those named in `only`) over interleaved rounds; a round counts only
-    when the floor held still. The report keeps each kept round's value and floor."""
+    """Each headline (or those named in `only`) over interleaved rounds. Each round's process
+    measures the floor too, before or after its rows; a round counts only when its floor and
+    those of the rounds on either side (a probe of its own before the first round and after
+    the last) agree within FLOOR_MOVED, so that two of them bracket its rows (an external
+    peer's process included) whichever order they ran in. A round's value uses its own
+    floor. The report keeps each kept round's value and floor."""
     out = []
     rounds = runner.mode["rounds"]
     for h in HEADLINES:
         if only is not None and h["name"] not in only:
             continue
-        kept = []
-        before = runner.headline_floor()
+        floors = [runner.headline_floor()]
+        measured = []
         for r in range(rounds):
-            ours, peer, after = runner.headline_round(h)
+            ours, peer, floor = runner.headline_round(h)
+            measured.append((ours, peer))
+            floors.append(floor)
             progress.step(f"headline {h['name']} ({r + 1}/{rounds})")
-            steady = before and after and max(before, after) / min(before, after) <= analysis.FLOOR_MOVED
-            value = analysis.headline_value(h, ours, peer, before, after) if steady else None
+        floors.append(runner.headline_floor())
+        kept = []
+        for r, (ours, peer) in enumerate(measured):
+            around, own = floors[r:r + 3], floors[r + 1]
+            if not all(around) or max(around) / min(around) > analysis.FLOOR_MOVED:
+                continue
+            value = analysis.headline_value(h, ours, peer, own, own)
             if value is not None:
-                kept.append((value, (before + after) / 2))
-            before = after
+                kept.append((value, own))
         entry = analysis.headline(h, [v for v, _ in kept], [f for _, f in kept])
         entry["rounds"] = rounds
         out.append(entry)
