@@ -44,13 +44,18 @@ void warm_up(const ringlab::bench::topology& topo, long ms) {
 }
 
 /// The number after `flag` in `arg` when it starts so and the number lies in [lo, hi];
-/// -1 when `arg` is another flag; -2 when it is this flag with a bad value.
-long numeric_flag(const char* arg, const char* flag, long lo, long hi) {
+/// -1 when `arg` is another flag; -2, after saying why on stderr, when it is this flag with
+/// a bad value (`what`: what the number counts).
+long numeric_flag(const char* arg, const char* flag, long lo, long hi, const char* what) {
     const std::size_t n = std::strlen(flag);
     if (std::strncmp(arg, flag, n) != 0) return -1;
     char* end = nullptr;
     const long value = std::strtol(arg + n, &end, 10);
-    if (end == arg + n || *end != '\0' || value < lo || value > hi) return -2;
+    if (end == arg + n || *end != '\0' || value < lo || value > hi) {
+        std::cerr << "ringlab-bench: " << flag << " wants " << what << " from " << lo << " to " << hi
+                  << ", not '" << arg + n << "'\n";
+        return -2;
+    }
     return value;
 }
 
@@ -63,12 +68,8 @@ int main(int argc, char** argv) {
     int kept = 1;          // argv without the warm-up flag, for Google Benchmark
     for (int i = 1; i < argc; ++i) {
         listing = listing || std::strncmp(argv[i], "--benchmark_list_tests", 22) == 0;
-        const long ms = numeric_flag(argv[i], "--ringlab_warmup_ms=", 0, 60000);
-        if (ms == -2) {
-            std::cerr << "ringlab-bench: --ringlab_warmup_ms= wants milliseconds from 0 to 60000, not '"
-                      << argv[i] + std::strlen("--ringlab_warmup_ms=") << "'\n";
-            return 2;
-        }
+        const long ms = numeric_flag(argv[i], "--ringlab_warmup_ms=", 0, 60000, "milliseconds");
+        if (ms == -2) return 2;
         if (ms >= 0) {
             warmup_ms = ms;
             continue;
@@ -87,12 +88,8 @@ int main(int argc, char** argv) {
             ringlab::bench::write_topology_json(std::cout, topo);
             return 0;
         }
-        const long threads = numeric_flag(argv[i], "--ringlab_plan=", 1, 1024);
-        if (threads == -2) {
-            std::cerr << "ringlab-bench: --ringlab_plan= wants a thread count from 1 to 1024, not '"
-                      << argv[i] + std::strlen("--ringlab_plan=") << "'\n";
-            return 2;
-        }
+        const long threads = numeric_flag(argv[i], "--ringlab_plan=", 1, 1024, "a thread count");
+        if (threads == -2) return 2;
         if (threads > 0) {
             const ringlab::bench::thread_plan plan =
                 ringlab::bench::plan_threads(topo, static_cast<int>(threads));

@@ -342,12 +342,13 @@ public final class LmaxTopologies {
                 planner = arg.substring("--ringlab_planner=".length());
             } else if (arg.startsWith("--ringlab_warmup_ms=")) {
                 final String ms = arg.substring("--ringlab_warmup_ms=".length());
-                if (!ms.matches("[0-9]{1,5}") || Long.parseLong(ms) > 60000) {
+                final long value = ms.matches("[0-9]{1,5}") ? Long.parseLong(ms) : -1;
+                if (value < 0 || value > 60000) {
                     System.err.println("LmaxTopologies: --ringlab_warmup_ms= wants milliseconds from 0 to 60000, not '"
                                        + ms + "'");
                     System.exit(2);
                 }
-                warmup = Long.parseLong(ms) / 1000.0;
+                warmup = value / 1000.0;
             } else if (arg.startsWith("--benchmark_repetitions=")) {
                 repetitions = Integer.parseInt(arg.substring("--benchmark_repetitions=".length()));
             }  // other Google Benchmark flags (format, context, aggregates) change nothing here

@@ -241,14 +241,21 @@ def gates(report):
     return out
 
 
-def headline_value(h, ours, peer, floor_before, floor_after):
-    """One round's value of a headline, or None when a row it needs gave nothing."""
+def steady(floors_ns):
+    """Whether floors (cache-line round trips, ns) all agree within FLOOR_MOVED; False when
+    one is missing."""
+    return all(floors_ns) and max(floors_ns) / min(floors_ns) <= FLOOR_MOVED
+
+
+def headline_value(h, ours, peer, floor_ns):
+    """One round's value of a headline (`floor_ns`: the floor its round measured), or None
+    when a row it needs gave nothing."""
     if not ours or ("peer" in h and not peer):
         return None
     if h["kind"] == "throughput_ratio":
         return ours["items_per_second"] / peer["items_per_second"] if peer.get("items_per_second") else None
     if h["kind"] == "floor_ratio":
-        return ours["real_time_ns"] / ((floor_before + floor_after) / 2)
+        return ours["real_time_ns"] / floor_ns
     if h["kind"] == "rate":  # a rate of the row (items_per_second unless named), in millions per second
         rate = ours.get(h.get("metric", "items_per_second"))
         return rate / 1e6 if rate else None

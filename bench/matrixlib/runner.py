@@ -297,10 +297,10 @@ def measure_headlines(runner, progress, only=None):
         floors.append(runner.headline_floor())
         kept = []
         for r, (ours, peer) in enumerate(measured):
-            around, own = floors[r:r + 3], floors[r + 1]
-            if not all(around) or max(around) / min(around) > analysis.FLOOR_MOVED:
+            own = floors[r + 1]
+            if not analysis.steady(floors[r:r + 3]):
                 continue
-            value = analysis.headline_value(h, ours, peer, own, own)
+            value = analysis.headline_value(h, ours, peer, own)
             if value is not None:
                 kept.append((value, own))
         entry = analysis.headline(h, [v for v, _ in kept], [f for _, f in kept])

@@ -11,7 +11,49 @@ import unittest
 
 from matrix_fixture import FAKE, load, matrix_command, run_matrix
 
-from matrixlib import analysis, report, schema
+from matrixlib import analysis, report, runner, schema
+
+
+class HeadlineRounds(unittest.TestCase):
+    """A round counts only when its own floor and its neighbours' agree, and a floor ratio
+    uses the round's own floor."""
+
+    class StubRunner:
+        mode = {"rounds": 3}
+
+        def __init__(self, probes, round_floors):
+            self.probes, self.round_floors = list(probes), list(round_floors)
+
+        def headline_floor(self):
+            return self.probes.pop(0)
+
+        def headline_round(self, h):
+            return {"real_time_ns": 120.0}, None, self.round_floors.pop(0)
+
+    class Quiet:
+        def step(self, _):
+            pass
+
+    NAME = "spsc_ring round trip / cache-line floor"
+
+    def measure(self, probes, round_floors):
+        stub = self.StubRunner(probes, round_floors)
+        (entry,) = runner.measure_headlines(stub, self.Quiet(), only=[self.NAME])
+        self.assertEqual((stub.probes, stub.round_floors), ([], []), "one probe before, one after")
+        return entry
+
+    def test_steady_floors_keep_every_round_with_its_own_floor(self):
+        entry = self.measure([100.0, 100.0], [100.0, 110.0, 105.0])
+        self.assertEqual(entry["round_floors_ns"], [100.0, 110.0, 105.0])
+        self.assertEqual([round(v, 3) for v in entry["round_values"]], [1.2, round(120 / 110, 3), round(120 / 105, 3)])
+
+    def test_a_moved_floor_drops_the_rounds_beside_it(self):
+        # The middle round's floor moved: it and both its neighbours are dropped.
+        self.assertEqual(self.measure([100.0, 100.0], [100.0, 300.0, 100.0])["rounds_kept"], 0)
+        # The probe after the last round moved: only the last round is dropped.
+        self.assertEqual(self.measure([100.0, 300.0], [100.0, 100.0, 100.0])["rounds_kept"], 2)
+        # A floor that gave nothing counts as moved.
+        self.assertEqual(self.measure([100.0, 100.0], [100.0, 100.0, None])["rounds_kept"], 1)
 
 
 class PeerFloors(unittest.TestCase):
