@@ -15,9 +15,9 @@
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
 // with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), with
-// busy-spinning stages and a single producer that prefetch slot lines 32 positions ahead
-// (knob `prefetch_32`; in disruptor.sequencer only the stage does), and with blocking stages
-// that do not slip (knob `slip_0`; blocking_wait slips by default).
+// busy-spinning stages and a single producer that do not prefetch slot lines (knob
+// `prefetch_0`; by default both ask 32 positions ahead, ring_buffer.hpp), and with blocking
+// stages that do not slip (knob `slip_0`; blocking_wait slips by default).
 //
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
 //   (main reads ring B through an event_poller: ping-pong through two 1P-1C disruptors)
@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -131,7 +132,8 @@ producer_cpus default_producer_cpus(const thread_plan& plan) {
 
 template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
 void topology_throughput(benchmark::State& state, shape s, const processor_options& options,
-                         producer_cpus where = producer_cpus::fitting, std::uint32_t producer_prefetch = 0) {
+                         producer_cpus where = producer_cpus::fitting,
+                         std::optional<std::uint32_t> producer_prefetch = std::nullopt) {
     using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
     if (where == producer_cpus::fitting) where = default_producer_cpus<ProducerWait>(plan);
@@ -250,10 +252,10 @@ void unicast_round_trip(benchmark::State& state) {
 
 /// One throughput row per topology: consumers wait with `Wait`, producers with `ProducerWait`;
 /// the stages run with `options` and a single producer prefetches `producer_prefetch`
-/// ahead, which `knobs` name.
+/// ahead (unset: the ring's default), which `knobs` name.
 template <template <class> class Wait, template <class> class ProducerWait = Wait>
 void add_topology_rows(const char* wait, std::vector<knob> knobs = {}, processor_options options = {},
-                       std::uint32_t producer_prefetch = 0) {
+                       std::optional<std::uint32_t> producer_prefetch = std::nullopt) {
     for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
         const std::string pattern = std::string("disruptor.") + name_of(s);
         row_spec spec{row_kind::throughput, pattern, wait, pattern, knobs};
@@ -298,12 +300,12 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
     processor_options slipping;
     slipping.slip = slip_options{slip_distance};
     add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"slip", slip_distance}}, slipping);
-    // Prefetching (ring_buffer.hpp): the producer asks for the slot line 32 positions past
-    // its claims owned, and each stage for the line 32 positions past the event it hands over.
-    processor_options prefetching;
-    prefetching.prefetch = prefetch_distance;
-    add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"prefetch", prefetch_distance}}, prefetching,
-                                      prefetch_distance);
+    // Prefetching off (ring_buffer.hpp): by default the producer asks for the slot line 32
+    // positions past its claims, owned, and each stage for the line 32 positions past the
+    // events it hands over; these rows ask for nothing.
+    processor_options not_prefetching;
+    not_prefetching.prefetch = 0;
+    add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"prefetch", 0}}, not_prefetching, 0);
     // blocking_wait slips by default (streaming_slip): the same stages with the slip off.
     processor_options not_slipping;
     not_slipping.slip = slip_options{};

@@ -50,9 +50,6 @@ inline constexpr std::uint64_t stop_value = ~std::uint64_t{0};
 /// hundred cache lines of 8-byte events, well below the rings' 65,536 slots and the
 /// stages' largest batch.
 inline constexpr std::uint32_t slip_distance = 2048;
-/// How far ahead the prefetching rows (knob prefetch_32) ask for slot lines: about eight
-/// lines of 16-byte slots, the distance at which a far core's line arrives in time.
-inline constexpr std::uint32_t prefetch_distance = 32;
 
 /// Which CPUs the two sides of a pair run on (the first two threads of a plan).
 struct cpu_pair {

@@ -400,37 +400,74 @@ struct recording_handler {
     }
 };
 
+/// What a stage hands over, and where it ends, with `prefetch` on both sides (unset: the
+/// defaults): `events` published into a ring of `capacity`, failures at the handled counts
+/// in `throw_on`.
+auto handed_with(exception_policy policy, std::optional<std::uint32_t> prefetch, std::size_t capacity,
+                 std::uint64_t events, std::uint64_t max_batch, std::vector<std::uint64_t> throw_on) {
+    using ring_t = ring_buffer<event>;
+    ring_t::options ring_options;
+    ring_options.producer_prefetch = prefetch;
+    ring_t ring(capacity, ring_options);
+    for (std::uint64_t p = 0; p < events; ++p) {
+        EXPECT_EQ(ring.publish_event([](event& e, std::uint64_t q) { e.value = q * 3 + 1; }),
+                  wait_result::ready);
+    }
+    recording_handler h;
+    h.throw_on = std::move(throw_on);
+    sequence<> progress;
+    processor_options options;
+    options.max_batch = max_batch;
+    options.on_exception = policy;
+    options.prefetch = prefetch;
+    const auto processor = run_to(events, ring, h, progress, options);
+    return std::tuple{h.handled, progress.get(), processor->stats().processed, processor->stats().batches};
+}
+
 TEST(batch_event_processor, prefetching_changes_nothing_its_handler_sees) {
     // Runs longer and shorter than the distance, failures before and within its distance of
     // a run's end, under each exception policy: prefetching stages and a prefetching
     // producer hand over what the same stage without prefetching does.
-    using ring_t = ring_buffer<event>;
-    const auto run_with = [](exception_policy policy, std::uint32_t prefetch) {
-        ring_t::options ring_options;
-        ring_options.producer_prefetch = prefetch;
-        ring_t ring(16, ring_options);
-        for (std::uint64_t p = 0; p < 14; ++p) {
-            EXPECT_EQ(ring.publish_event([](event& e, std::uint64_t q) { e.value = q * 3 + 1; }),
-                      wait_result::ready);
-        }
-        recording_handler h;
-        h.throw_on = {3, 7, 12};
-        sequence<> progress;
-        processor_options options;
-        options.max_batch = 8;
-        options.on_exception = policy;
-        options.prefetch = prefetch;
-        const auto processor = run_to(14, ring, h, progress, options);
-        return std::tuple{h.handled, progress.get(), processor->stats().processed,
-                          processor->stats().batches};
-    };
     for (const exception_policy policy :
          {exception_policy::halt, exception_policy::skip, exception_policy::rewind}) {
-        const auto plain = run_with(policy, 0);
+        const auto plain = handed_with(policy, 0, 16, 14, 8, {3, 7, 12});
         for (const std::uint32_t prefetch : {1u, 3u, 7u, 8u, 15u}) {
-            EXPECT_EQ(run_with(policy, prefetch), plain)
+            EXPECT_EQ(handed_with(policy, prefetch, 16, 14, 8, {3, 7, 12}), plain)
                 << "policy " << static_cast<int>(policy) << ", prefetch " << prefetch;
         }
+    }
+}
+
+TEST(batch_event_processor, prefetching_by_default_changes_nothing_its_handler_sees) {
+    // The defaults (32 positions ahead, blocks of 16 lines) over runs of hundreds of events:
+    // failures inside a block, at a block's edge and in the run's tail past the last block.
+    for (const exception_policy policy :
+         {exception_policy::halt, exception_policy::skip, exception_policy::rewind}) {
+        const std::vector<std::uint64_t> failures{40, 64, 65, 300, 990};
+        const auto plain = handed_with(policy, 0, 1024, 1000, 512, failures);
+        EXPECT_EQ(handed_with(policy, std::nullopt, 1024, 1000, 512, failures), plain)
+            << "policy " << static_cast<int>(policy);
+        EXPECT_EQ(handed_with(policy, 32, 1024, 1000, 512, failures), plain)
+            << "policy " << static_cast<int>(policy);
+    }
+}
+
+TEST(ring_buffer, prefetches_by_default_within_its_capacity) {
+    EXPECT_EQ(default_prefetch(65536), 32u);
+    EXPECT_EQ(default_prefetch(256), 32u);
+    EXPECT_EQ(default_prefetch(64), 8u);
+    EXPECT_EQ(default_prefetch(8), 1u);
+    EXPECT_EQ(default_prefetch(4), 0u) << "off below 8 slots";
+    // Every capacity takes the defaults; several producers do not prefetch by default.
+    for (const std::size_t capacity : {1u, 2u, 4u, 8u, 16u, 1024u}) {
+        EXPECT_NO_THROW((ring_buffer<event>(capacity))) << capacity;
+        EXPECT_NO_THROW((ring_buffer<event, multi_producer>(capacity))) << capacity;
+        ring_buffer<event> ring(capacity);
+        recording_handler h;
+        sequence<> progress;
+        EXPECT_NO_THROW((batch_event_processor<ring_buffer<event>, recording_handler>(
+            sequence_barrier<ring_buffer<event>>(ring), h, progress)))
+            << capacity;
     }
 }
 

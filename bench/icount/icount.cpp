@@ -14,16 +14,19 @@
 // consume it through an event_poller on the same thread. Built for a fixed ISA
 // (x86-64-v2), not -march=native: valgrind 3.19 knows no AVX-512, and counts must compare
 // across hosts.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "../histogram.hpp"
 #include "../peers.hpp"
+#include "ringlab/batch_event_processor.hpp"
 #include "ringlab/event_poller.hpp"
 #include "ringlab/mpsc_ring.hpp"
 #include "ringlab/ring_buffer.hpp"
@@ -143,6 +146,58 @@ void batch_publish_poll(R& r, u64 events) {
     }
 }
 
+/// A Disruptor stage's loop on the producer's thread: each round publishes `round` events
+/// (one claim each), then a batch_event_processor drains them and returns (a processor
+/// stops for good, so each round runs a fresh one over the same progress). Rounds longer
+/// than the default prefetch distance let the stage ask for lines ahead
+/// (processor_options::prefetch); `prefetch` 0 turns that off, unset keeps the default.
+template <std::size_t Round>
+struct drained_ring {
+    struct event {
+        u64 value = 0;
+    };
+    struct summing {
+        u64 sum = 0;
+        void operator()(const event& e, u64, bool) { sum += e.value; }
+    };
+    using ring_type = ringlab::ring_buffer<event, ringlab::single_producer, ringlab::busy_spin_wait>;
+
+    drained_ring(std::size_t capacity, std::optional<std::uint32_t> prefetch)
+        : ring(capacity, options_for(prefetch)) {
+        ring.gating().add(progress);
+        stage.prefetch = prefetch;
+    }
+    static typename ring_type::options options_for(std::optional<std::uint32_t> prefetch) {
+        typename ring_type::options o;
+        o.producer_prefetch = prefetch;
+        return o;
+    }
+
+    ring_type ring;
+    ringlab::sequence<> progress;
+    ringlab::processor_options stage;
+    summing handler;
+};
+
+template <std::size_t Round>
+void publish_drain(drained_ring<Round>& r, u64 events) {
+    using ring_type = typename drained_ring<Round>::ring_type;
+    for (u64 done = 0; done < events; done += Round) {
+        const u64 round = std::min<u64>(Round, events - done);
+        for (u64 i = 1; i <= round; ++i) {
+            const ringlab::claimed_range c = r.ring.next();
+            if (!c.ok()) std::abort();
+            r.ring.write(c.begin).value = done + i;
+            r.ring.publish(c.begin, c.end);
+        }
+        ringlab::batch_event_processor<ring_type, typename drained_ring<Round>::summing> stage(
+            ringlab::sequence_barrier<ring_type>(r.ring), r.handler, r.progress, r.stage);
+        stage.drain_to(r.ring.claimed());
+        stage.run();
+    }
+    sink += r.handler.sum;
+}
+
 /// A named kernel: `prepare` builds its queue (uncounted) and returns the body to count.
 struct kernel {
     std::string name;
@@ -187,6 +242,13 @@ std::vector<kernel> kernels() {
     using mp = polled_ring<ringlab::multi_producer, ringlab::busy_spin_wait>;
     all.push_back({"ring_buffer.single_producer.batch_64", with<sp>(&batch_publish_poll<sp>, std::size_t{1024})});
     all.push_back({"ring_buffer.multi_producer.batch_64", with<mp>(&batch_publish_poll<mp>, std::size_t{1024})});
+    // The stage's loop with its defaults (prefetching) and with prefetching off, in rounds
+    // of 256 events.
+    using drained = drained_ring<256>;
+    all.push_back({"batch_event_processor.drain_256",
+                   with<drained>(&publish_drain<256>, std::size_t{1024}, std::optional<std::uint32_t>{})});
+    all.push_back({"batch_event_processor.prefetch_0.drain_256",
+                   with<drained>(&publish_drain<256>, std::size_t{1024}, std::optional<std::uint32_t>{0})});
     add_wait_kernels<ringlab::busy_spin_wait>(all, "busy_spin_wait");
     add_wait_kernels<ringlab::yielding_wait>(all, "yielding_wait");
     add_wait_kernels<ringlab::backoff_wait>(all, "backoff_wait");

@@ -43,9 +43,9 @@
 // timeout_blocking_wait, which already trade microseconds of latency for CPU; off for the
 // others (wait_strategy.hpp says why).
 //
-// Prefetching (processor_options::prefetch, off by default): while handing a run over, a
-// stage asks for the line of the event that distance ahead, among lines within the run
-// (ring_buffer.hpp, "Prefetching").
+// Prefetching (processor_options::prefetch, 32 positions by default): while handing a run
+// over, a stage asks for the lines of the events that distance ahead, among lines within
+// the run (ring_buffer.hpp, "Prefetching").
 //
 // Exceptions from the handler follow exception_policy: halt (the default: progress stops
 // at the failing event, error() returns it), skip (count it, go on with the next event) or
@@ -84,10 +84,10 @@ struct processor_options {
     /// timeout, the others never do. At least 1 ns.
     std::uint64_t timeout_ns = no_timeout;
     /// How far ahead of the event it hands over a stage asks for the next events' lines
-    /// (ring_buffer::prefetch_event; 0: off, the default), within the run its barrier found.
-    /// Below the ring's capacity. Worth it when the stage and its upstream sit on cores far
-    /// apart (ring_buffer.hpp, "Prefetching").
-    std::uint32_t prefetch = 0;
+    /// (ring_buffer::prefetch_event; 0: off), within the run its barrier found. Below the
+    /// ring's capacity. Unset: default_prefetch(capacity), 32 in a ring of 256 slots or more
+    /// (ring_buffer.hpp, "Prefetching", says what it buys and costs).
+    std::optional<std::uint32_t> prefetch = std::nullopt;
 };
 
 /// The slip of a stage whose options leave it unset: a wait strategy that declares
@@ -226,7 +226,7 @@ public:
         if (options_.timeout_ns == 0)
             throw config_error("batch_event_processor: timeout_ns must be at least 1");
         const std::uint64_t capacity = barrier_.ring().capacity();
-        (void)validate_prefetch("batch_event_processor", "prefetch", options_.prefetch, capacity);
+        prefetch_ = validate_prefetch("batch_event_processor", "prefetch", options_.prefetch, capacity);
         // No batch is longer than the ring, and the clamp keeps next + max_batch from wrapping.
         options_.max_batch = std::min<std::uint64_t>(options_.max_batch, capacity);
         slip_ = detail::validated_slip(
@@ -361,11 +361,21 @@ private:
 
     /// Hands [p, end) over; p moves past each event its handler returned from.
     void hand_from(std::uint64_t& p, std::uint64_t end) {
-        if (const std::uint64_t ahead = options_.prefetch; ahead != 0) {
-            // Lines within the run only: the producers are done with them.
-            for (; p + ahead + Ring::line_reach <= end; ++p) {
-                barrier_.ring().prefetch_event(p + ahead, annotating_handler<Handler>);
-                hand(p, end);
+        if (const std::uint64_t ahead = prefetch_; ahead != 0) {
+            // Lines within the run only: the producers are done with them. The stage asks for
+            // a block of lines at a time, then hands their events over in a loop of its own:
+            // an ask per event kept the compiler from vectorising the handing, and made a stage
+            // that drains a long run on its own core take seven times as long per event
+            // (reports/METHODOLOGY.md, "What a claim stores"). A block spans twice the
+            // distance, at most 16 lines.
+            const std::uint64_t spl = Ring::slots_per_line;
+            const std::uint64_t lines = std::clamp<std::uint64_t>(2 * ahead / spl, 1, 16);
+            const std::uint64_t reach = ahead + (lines - 1) * spl + Ring::line_reach;
+            while (p + reach <= end) {
+                for (std::uint64_t i = 0; i < lines; ++i) {
+                    barrier_.ring().prefetch_event(p + ahead + i * spl, annotating_handler<Handler>);
+                }
+                for (const std::uint64_t block_end = p + lines * spl; p < block_end; ++p) hand(p, end);
             }
             // Planted bug: the rest of the run starts one event late, which is never handed.
             if (Sync::canary("batch_event_processor.prefetch_tail_skipped") && p < end) ++p;
@@ -428,6 +438,7 @@ private:
     sequence<Sync>& progress_;
     processor_options options_;
     slip_options slip_;  // options_.slip, or the wait strategy's default
+    std::uint64_t prefetch_ = 0;  // options_.prefetch, or the default for the capacity
     typename Sync::counter processed_;
     typename Sync::counter batches_;
     typename Sync::counter handler_errors_;

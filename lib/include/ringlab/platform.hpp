@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <source_location>
 #include <stdexcept>
 #include <string>
@@ -112,9 +113,18 @@ inline std::size_t validate_capacity(const char* type_name, std::size_t capacity
     return capacity;
 }
 
-/// Validates a prefetch distance (`what` of `type_name`): 0 (off), or below the capacity.
-inline std::uint64_t validate_prefetch(const char* type_name, const char* what, std::uint64_t distance,
-                                       std::uint64_t capacity) {
+/// The prefetch distance of a ring whose options leave it unset (ring_buffer's
+/// producer_prefetch, processor_options::prefetch): 32 positions, or an eighth of a smaller
+/// ring (0, off, below 8 slots).
+[[nodiscard]] constexpr std::uint32_t default_prefetch(std::uint64_t capacity) noexcept {
+    return static_cast<std::uint32_t>(capacity / 8 < 32 ? capacity / 8 : 32);
+}
+
+/// Validates a prefetch distance (`what` of `type_name`): 0 (off), or below the capacity;
+/// unset, the default for the capacity (default_prefetch).
+inline std::uint64_t validate_prefetch(const char* type_name, const char* what,
+                                       std::optional<std::uint32_t> setting, std::uint64_t capacity) {
+    const std::uint64_t distance = setting.value_or(default_prefetch(capacity));
     if (distance >= capacity) {
         throw config_error(std::string(type_name) + ": " + what + " " + std::to_string(distance) +
                            " is invalid; it must be below the capacity (" + std::to_string(capacity) + ")");

@@ -23,18 +23,22 @@
 //   slots   [ event | stamp ] x capacity (power of two)
 //   sequencer (claims, gating)   consumer wait   producer wait
 //
-// Prefetching (off by default). When the producer and a stage sit on cores far apart, a
-// streaming pair is bound by how many slot lines are in flight between them: each line the
-// producer writes was last read by a consumer a lap before, and each line a stage reads was
-// last written by the producer. options::producer_prefetch makes a single producer ask for
-// the line of the slot that distance past the end of each claim that found room at once,
-// owned, before it writes there; processor_options::prefetch makes a stage ask for the line
-// of the event that distance past the one it hands over. Neither asks for a line that holds
-// a slot another thread may still be using for an earlier lap or a later write: the
-// producer's line lies within the room its cached gating minimum shows, a stage's within
-// the run its barrier found (line_reach bounds the slots one line can hold). They are hints
-// and change nothing any thread sees. What they buy turns on where the threads sit
-// (reports/METHODOLOGY.md): the matrix rows with the knob `prefetch_32` measure it.
+// Prefetching (on by default, 32 positions ahead; default_prefetch). When the producer and
+// a stage sit on cores far apart, a streaming pair is bound by how many slot lines are in
+// flight between them: each line the producer writes was last read by a consumer a lap
+// before, and each line a stage reads was last written by the producer. options::
+// producer_prefetch makes a single producer ask for the lines of the slots from that
+// distance past its claims, owned, before it writes there (a few lines at a time, once per
+// as many lines' worth of claims that found room at once); processor_options::prefetch
+// makes a stage ask for the lines that distance past the events it hands over (a block of
+// lines at a time, batch_event_processor.hpp). Neither asks
+// for a line that holds a slot another thread may still be using for an earlier lap or a
+// later write: the producer's line lies within the room its cached gating minimum shows, a
+// stage's within the run its barrier found (line_reach bounds the slots one line can hold).
+// They are hints and change nothing any thread sees. On far-apart cores they made a 1P-1C
+// stream a third faster or more; a stage that reads right behind its producer finds runs
+// too short to ask for anything (reports/METHODOLOGY.md, "What a claim stores"). 0 turns
+// either off: the matrix rows with the knob `prefetch_0` measure the difference.
 //
 // Invariants:
 //   (R1) a slot's stamp is position + 1 for the position it holds once published, and an
@@ -97,8 +101,9 @@ public:
     using sync_type = Sync;
     using wait_type = Wait<Sync>;                   // the consumers'
     using producer_wait_type = ProducerWait<Sync>;  // the producers'
-    using sequencer_type = std::conditional_t<std::is_same_v<Producer, multi_producer>,
-                                              multi_producer_sequencer<Sync>, single_producer_sequencer<Sync>>;
+    using sequencer_type =
+        std::conditional_t<std::is_same_v<Producer, multi_producer>, multi_producer_sequencer<Sync>,
+                           single_producer_sequencer<Sync>>;
     static constexpr bool multi_producer_ring = std::is_same_v<Producer, multi_producer>;
 
     struct options {
@@ -106,10 +111,11 @@ public:
         typename producer_wait_type::config producer_wait{};
         /// Consumers that may join while the ring runs (sequence_group capacity).
         std::size_t max_joining_consumers = 8;
-        /// A single producer asks for the slot this many positions past each claim before it
-        /// writes there (prefetch_for_write; 0: off, the default): see "Prefetching" above.
-        /// Below the capacity; single_producer only.
-        std::uint32_t producer_prefetch = 0;
+        /// A single producer asks for the slots from this many positions past its claims
+        /// before it writes there (prefetch_for_write; 0: off): see "Prefetching" above. Below the
+        /// capacity; a multi_producer ring takes 0. Unset: default_prefetch(capacity) with one
+        /// producer (32 in a ring of 256 slots or more), 0 with several.
+        std::optional<std::uint32_t> producer_prefetch = std::nullopt;
     };
 
     explicit ring_buffer(std::size_t capacity, options opts = {})
@@ -119,6 +125,7 @@ public:
           slots_(capacity_),
           sequencer_(capacity_),
           joiners_(opts.max_joining_consumers),
+          producer_{prefetch_ == 0 ? ~std::uint64_t{0} : 0},
           consumer_wait_(opts.consumer_wait),
           producer_wait_(opts.producer_wait) {
         sequencer_.gating().attach(joiners_);
@@ -221,6 +228,10 @@ public:
     /// How many positions after a slot may share a cache line with it (a bound, whatever the
     /// slot's size and the line's alignment).
     static constexpr std::uint64_t line_reach = cache_line_bytes / sizeof(slot) + 1;
+    /// How many consecutive slots one line's worth of bytes holds (at least 1): asking for
+    /// the line of every such run of positions asks for every line once or more.
+    static constexpr std::uint64_t slots_per_line =
+        std::max<std::uint64_t>(1, cache_line_bytes / sizeof(slot));
 
     /// A stage's hint before it reads `position` (processor_options::prefetch), or writes it
     /// (an annotating stage: `for_write`): the slot's line into its cache. Changes nothing
@@ -234,7 +245,9 @@ public:
     }
 
     /// Read access to a published position's event (after a barrier said it is available).
-    [[nodiscard]] const E& read(std::uint64_t position) const { return slots_[position & mask_].event.read_ref(); }
+    [[nodiscard]] const E& read(std::uint64_t position) const {
+        return slots_[position & mask_].event.read_ref();
+    }
     /// Write access for a consumer stage that annotates events for later stages.
     [[nodiscard]] E& annotate(std::uint64_t position) { return slots_[position & mask_].event.write_ref(); }
 
@@ -359,7 +372,9 @@ public:
         while (end > lowest && !published(end - 1)) --end;
         return {end, producer_waits_.get()};
     }
-    [[nodiscard]] std::size_t footprint_bytes() const noexcept { return sizeof(*this) + slots_.footprint_bytes(); }
+    [[nodiscard]] std::size_t footprint_bytes() const noexcept {
+        return sizeof(*this) + slots_.footprint_bytes();
+    }
 
 private:
     /// One producer: the end of the published run from `from`, which is at most what the
@@ -369,7 +384,7 @@ private:
     /// stamps match, then halve the gap.
     [[nodiscard]] std::uint64_t published_run_end(std::uint64_t from) const {
         if (!published(from)) return from;
-        std::uint64_t known = from;              // published
+        std::uint64_t known = from;               // published
         std::uint64_t beyond = from + capacity_;  // not published (never claimed yet)
         for (std::uint64_t step = 1; known + step < beyond; step *= 2) {
             if (!published(known + step)) {
@@ -390,20 +405,30 @@ private:
     }
 
     /// The single producer's hint (options::producer_prefetch) after a claim ending at
-    /// `end`: the line of the slot prefetch_ positions on, owned before the producer writes
-    /// there, when the cached gating minimum shows every slot that line can hold free (a
-    /// claim of n slots asks for one line; asking once per line instead of once per claim
-    /// halved the gain on far-apart vCPUs, reports/METHODOLOGY.md).
+    /// `end`: once every producer_lines lines' worth of claims, the lines of the slots from
+    /// prefetch_ positions on, owned before the producer writes there, when the cached gating
+    /// minimum shows every slot those lines can hold free. Between asks a claim pays one
+    /// compare: an ask on every claim cost ten instructions an event (the icount kernels
+    /// batch_event_processor.*drain_256, reports/METHODOLOGY.md).
     void prefetch_ahead(std::uint64_t end) noexcept {
         if constexpr (!multi_producer_ring) {
-            if (prefetch_ == 0) return;
-            const std::uint64_t ahead = end - 1 + prefetch_;
-            if (sequencer_.room_known(ahead + line_reach)) prefetch_for_write(&slots_[ahead & mask_]);
+            if (end < producer_.prefetch_at) [[likely]]
+                return;
+            constexpr std::uint64_t block = producer_lines * slots_per_line;
+            const std::uint64_t from = end - 1 + prefetch_;
+            if (sequencer_.room_known(from + block - slots_per_line + line_reach)) {
+                for (std::uint64_t i = 0; i < producer_lines; ++i) {
+                    prefetch_for_write(&slots_[(from + i * slots_per_line) & mask_]);
+                }
+            }
+            producer_.prefetch_at = end + block;
         }
     }
 
-    static std::uint64_t validated_producer_prefetch(std::uint32_t distance, std::uint64_t capacity) {
-        if (distance != 0 && multi_producer_ring) {
+    static std::uint64_t validated_producer_prefetch(std::optional<std::uint32_t> distance,
+                                                     std::uint64_t capacity) {
+        if (multi_producer_ring && !distance) return 0;
+        if (distance.value_or(0) != 0 && multi_producer_ring) {
             throw config_error(
                 "ring_buffer: producer_prefetch is for a single producer; a multi_producer ring "
                 "takes 0");
@@ -416,7 +441,8 @@ private:
     }
 
     void check_batch(std::size_t n) const {
-        if (n == 0 || n > capacity_) [[unlikely]] bad_batch(n);
+        if (n == 0 || n > capacity_) [[unlikely]]
+            bad_batch(n);
     }
 
     // Out of line, so that a claim that finds room stays a few instructions in the caller.
@@ -468,10 +494,17 @@ private:
     const std::size_t capacity_;
     const std::uint64_t mask_;
     const std::uint64_t prefetch_;  // options::producer_prefetch
+    /// Lines a single producer asks for at a time (prefetch_ahead).
+    static constexpr std::uint64_t producer_lines = 4;
     detail::slot_array<slot> slots_;
     sequencer_type sequencer_;
     sequence_group<Sync> joiners_;
     typename Sync::counter producer_waits_;
+    // The single producer's own: the claim end at which it next asks for lines (never, when
+    // it does not prefetch). A line of its own: consumers read the fields above on every event.
+    struct alignas(false_sharing_bytes) producer_private {
+        std::uint64_t prefetch_at;
+    } producer_;
     alignas(false_sharing_bytes) wait_type consumer_wait_;
     alignas(false_sharing_bytes) producer_wait_type producer_wait_;
 };
