@@ -431,7 +431,12 @@ TEST(batch_event_processor, prefetching_changes_nothing_its_handler_sees) {
     for (const exception_policy policy :
          {exception_policy::halt, exception_policy::skip, exception_policy::rewind}) {
         const auto plain = handed_with(policy, 0, 16, 14, 8, {3, 7, 12});
+        const auto plain_long = handed_with(policy, 0, 16, 14, 16, {3, 7, 12});
         for (const std::uint32_t prefetch : {1u, 3u, 7u, 8u, 15u}) {
+            // Batches of 8 leave runs too short to prefetch from 5 positions ahead (a line's
+            // reach) on; batches of 16 do not.
+            EXPECT_EQ(handed_with(policy, prefetch, 16, 14, 16, {3, 7, 12}), plain_long)
+                << "policy " << static_cast<int>(policy) << ", prefetch " << prefetch;
             EXPECT_EQ(handed_with(policy, prefetch, 16, 14, 8, {3, 7, 12}), plain)
                 << "policy " << static_cast<int>(policy) << ", prefetch " << prefetch;
         }
@@ -455,9 +460,8 @@ TEST(batch_event_processor, prefetching_by_default_changes_nothing_its_handler_s
 TEST(ring_buffer, prefetches_by_default_within_its_capacity) {
     EXPECT_EQ(default_prefetch(65536), 32u);
     EXPECT_EQ(default_prefetch(256), 32u);
-    EXPECT_EQ(default_prefetch(64), 8u);
-    EXPECT_EQ(default_prefetch(8), 1u);
-    EXPECT_EQ(default_prefetch(4), 0u) << "off below 8 slots";
+    EXPECT_EQ(default_prefetch(128), 0u) << "off below 256 slots";
+    EXPECT_EQ(default_prefetch(1), 0u);
     // Every capacity takes the defaults; several producers do not prefetch by default.
     for (const std::size_t capacity : {1u, 2u, 4u, 8u, 16u, 1024u}) {
         EXPECT_NO_THROW((ring_buffer<event>(capacity))) << capacity;

@@ -24,10 +24,9 @@
 // the stages slip by their strategy's default (default_slip).
 //
 // A third of the runs on rings of two or more prefetch (processor_options::prefetch, and
-// ring_buffer's producer_prefetch with one producer) at drawn distances; the others keep
-// the defaults (default_prefetch: an eighth of a ring of 8 to 256 slots, 32 in a larger
-// one, nothing below 8 or with several producers). A hint that must change nothing, over
-// the loop in which a stage hands a run over while prefetching ahead.
+// ring_buffer's producer_prefetch with one producer) at drawn distances (the others keep
+// the defaults: none in these small rings). A hint that must change nothing, over the loop
+// in which a stage hands a run over while prefetching ahead.
 //
 // The producers publish position p with the value 3p+1. Every stage checks it sees
 // positions 0, 1, 2, ... in order with the value written for each (a stage that a producer

@@ -85,8 +85,8 @@ struct processor_options {
     std::uint64_t timeout_ns = no_timeout;
     /// How far ahead of the event it hands over a stage asks for the next events' lines
     /// (ring_buffer::prefetch_event; 0: off), within the run its barrier found. Below the
-    /// ring's capacity. Unset: default_prefetch(capacity), 32 in a ring of 256 slots or more
-    /// (ring_buffer.hpp, "Prefetching", says what it buys and costs).
+    /// ring's capacity; shorter than ring_buffer::line_reach asks from there. Unset: 32 in a
+    /// ring of 256 slots or more, else off (default_prefetch; ring_buffer.hpp "Prefetching").
     std::optional<std::uint32_t> prefetch = std::nullopt;
 };
 
@@ -361,14 +361,17 @@ private:
 
     /// Hands [p, end) over; p moves past each event its handler returned from.
     void hand_from(std::uint64_t& p, std::uint64_t end) {
-        if (const std::uint64_t ahead = prefetch_; ahead != 0) {
+        if (const std::uint64_t prefetch = prefetch_; prefetch != 0) {
             // Lines within the run only: the producers are done with them. The stage asks for
             // a block of lines at a time, then hands their events over in a loop of its own:
             // an ask per event kept the compiler from vectorising the handing, and made a stage
             // that drains a long run on its own core take seven times as long per event
             // (reports/METHODOLOGY.md, "What a claim stores"). A block spans twice the
             // distance, at most 16 lines.
+            // A distance shorter than a line's reach asks from the line's reach on, so that
+            // no line asked for reaches back before p either.
             const std::uint64_t spl = Ring::slots_per_line;
+            const std::uint64_t ahead = std::max(prefetch, Ring::line_reach);
             const std::uint64_t lines = std::clamp<std::uint64_t>(2 * ahead / spl, 1, 16);
             const std::uint64_t reach = ahead + (lines - 1) * spl + Ring::line_reach;
             while (p + reach <= end) {

@@ -114,10 +114,11 @@ inline std::size_t validate_capacity(const char* type_name, std::size_t capacity
 }
 
 /// The prefetch distance of a ring whose options leave it unset (ring_buffer's
-/// producer_prefetch, processor_options::prefetch): 32 positions, or an eighth of a smaller
-/// ring (0, off, below 8 slots).
+/// producer_prefetch, processor_options::prefetch): 32 positions in a ring of 256 slots or
+/// more; 0 (off) in a smaller one, whose lines a few positions ahead are as likely to be in
+/// use by the other side as free.
 [[nodiscard]] constexpr std::uint32_t default_prefetch(std::uint64_t capacity) noexcept {
-    return static_cast<std::uint32_t>(capacity / 8 < 32 ? capacity / 8 : 32);
+    return capacity >= 256 ? 32 : 0;
 }
 
 /// Validates a prefetch distance (`what` of `type_name`): 0 (off), or below the capacity;

@@ -36,7 +36,7 @@
 // later write: the producer's line lies within the room its cached gating minimum shows, a
 // stage's within the run its barrier found (line_reach bounds the slots one line can hold).
 // They are hints and change nothing any thread sees. On far-apart cores they made a 1P-1C
-// stream a third faster or more; a stage that reads right behind its producer finds runs
+// stream about half as fast again; a stage that reads right behind its producer finds runs
 // too short to ask for anything (reports/METHODOLOGY.md, "What a claim stores"). 0 turns
 // either off: the matrix rows with the knob `prefetch_0` measure the difference.
 //
@@ -113,8 +113,8 @@ public:
         std::size_t max_joining_consumers = 8;
         /// A single producer asks for the slots from this many positions past its claims
         /// before it writes there (prefetch_for_write; 0: off): see "Prefetching" above. Below the
-        /// capacity; a multi_producer ring takes 0. Unset: default_prefetch(capacity) with one
-        /// producer (32 in a ring of 256 slots or more), 0 with several.
+        /// capacity, shorter than line_reach asks from there; a multi_producer ring takes 0.
+        /// Unset: default_prefetch(capacity) with one producer (32 from 256 slots), 0 with several.
         std::optional<std::uint32_t> producer_prefetch = std::nullopt;
     };
 
@@ -409,13 +409,16 @@ private:
     /// prefetch_ positions on, owned before the producer writes there, when the cached gating
     /// minimum shows every slot those lines can hold free. Between asks a claim pays one
     /// compare: an ask on every claim cost ten instructions an event (the icount kernels
-    /// batch_event_processor.*drain_256, reports/METHODOLOGY.md).
+    /// batch_event_processor.*drain_256, reports/METHODOLOGY.md). A claim of more slots than
+    /// a block asks for one block past its end: the lines between are not asked for.
     void prefetch_ahead(std::uint64_t end) noexcept {
         if constexpr (!multi_producer_ring) {
             if (end < producer_.prefetch_at) [[likely]]
                 return;
             constexpr std::uint64_t block = producer_lines * slots_per_line;
-            const std::uint64_t from = end - 1 + prefetch_;
+            // From a line's reach on at least: no line asked for reaches back to a slot at or
+            // before the claim's end (which a consumer may be reading).
+            const std::uint64_t from = end - 1 + std::max(prefetch_, line_reach);
             if (sequencer_.room_known(from + block - slots_per_line + line_reach)) {
                 for (std::uint64_t i = 0; i < producer_lines; ++i) {
                     prefetch_for_write(&slots_[(from + i * slots_per_line) & mask_]);
