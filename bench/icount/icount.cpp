@@ -151,7 +151,6 @@ void batch_publish_poll(R& r, u64 events) {
 /// stops for good, so each round runs a fresh one over the same progress). Rounds longer
 /// than the default prefetch distance let the stage ask for lines ahead
 /// (processor_options::prefetch); `prefetch` 0 turns that off, unset keeps the default.
-template <std::size_t Round>
 struct drained_ring {
     struct event {
         u64 value = 0;
@@ -163,14 +162,9 @@ struct drained_ring {
     using ring_type = ringlab::ring_buffer<event, ringlab::single_producer, ringlab::busy_spin_wait>;
 
     drained_ring(std::size_t capacity, std::optional<std::uint32_t> prefetch)
-        : ring(capacity, options_for(prefetch)) {
+        : ring(capacity, {.producer_prefetch = prefetch}) {
         ring.gating().add(progress);
         stage.prefetch = prefetch;
-    }
-    static typename ring_type::options options_for(std::optional<std::uint32_t> prefetch) {
-        typename ring_type::options o;
-        o.producer_prefetch = prefetch;
-        return o;
     }
 
     ring_type ring;
@@ -180,8 +174,8 @@ struct drained_ring {
 };
 
 template <std::size_t Round>
-void publish_drain(drained_ring<Round>& r, u64 events) {
-    using ring_type = typename drained_ring<Round>::ring_type;
+void publish_drain(drained_ring& r, u64 events) {
+    using ring_type = drained_ring::ring_type;
     for (u64 done = 0; done < events; done += Round) {
         const u64 round = std::min<u64>(Round, events - done);
         for (u64 i = 1; i <= round; ++i) {
@@ -190,7 +184,7 @@ void publish_drain(drained_ring<Round>& r, u64 events) {
             r.ring.write(c.begin).value = done + i;
             r.ring.publish(c.begin, c.end);
         }
-        ringlab::batch_event_processor<ring_type, typename drained_ring<Round>::summing> stage(
+        ringlab::batch_event_processor<ring_type, drained_ring::summing> stage(
             ringlab::sequence_barrier<ring_type>(r.ring), r.handler, r.progress, r.stage);
         stage.drain_to(r.ring.claimed());
         stage.run();
@@ -244,11 +238,12 @@ std::vector<kernel> kernels() {
     all.push_back({"ring_buffer.multi_producer.batch_64", with<mp>(&batch_publish_poll<mp>, std::size_t{1024})});
     // The stage's loop with its defaults (prefetching) and with prefetching off, in rounds
     // of 256 events.
-    using drained = drained_ring<256>;
-    all.push_back({"batch_event_processor.drain_256",
-                   with<drained>(&publish_drain<256>, std::size_t{1024}, std::optional<std::uint32_t>{})});
-    all.push_back({"batch_event_processor.prefetch_0.drain_256",
-                   with<drained>(&publish_drain<256>, std::size_t{1024}, std::optional<std::uint32_t>{0})});
+    all.push_back(
+        {"batch_event_processor.drain_256",
+         with<drained_ring>(&publish_drain<256>, std::size_t{1024}, std::optional<std::uint32_t>{})});
+    all.push_back(
+        {"batch_event_processor.prefetch_0.drain_256",
+         with<drained_ring>(&publish_drain<256>, std::size_t{1024}, std::optional<std::uint32_t>{0})});
     add_wait_kernels<ringlab::busy_spin_wait>(all, "busy_spin_wait");
     add_wait_kernels<ringlab::yielding_wait>(all, "yielding_wait");
     add_wait_kernels<ringlab::backoff_wait>(all, "backoff_wait");

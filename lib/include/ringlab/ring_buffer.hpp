@@ -430,8 +430,8 @@ private:
 
     static std::uint64_t validated_producer_prefetch(std::optional<std::uint32_t> distance,
                                                      std::uint64_t capacity) {
-        if (multi_producer_ring && !distance) return 0;
-        if (distance.value_or(0) != 0 && multi_producer_ring) {
+        if constexpr (multi_producer_ring) {
+            if (distance.value_or(0) == 0) return 0;
             throw config_error(
                 "ring_buffer: producer_prefetch is for a single producer; a multi_producer ring "
                 "takes 0");
