@@ -8,15 +8,16 @@
 //   disruptor.diamond     P ──▶ [ring] ──▶ {A, B} ──▶ C             (1P-3C diamond)
 //   disruptor.sequencer   {P1, P2, P3} ──▶ [ring] ──▶ A             (3P-1C)
 //
-// The sequencer's producers: with more threads than CPUs, those that give their CPU away
-// while they wait (every producer wait but busy_spin_wait) share one CPU and leave the stage
-// a CPU of its own; otherwise each takes the plan's CPU (producer_cpus below). Both
+// The sequencer's producers: with more threads than CPUs, they share one CPU and leave the
+// stage a CPU of its own; otherwise each takes the plan's CPU (producer_cpus below). Both
 // placements also run as rows of their own: knobs `producer_cpus_1` and `spread_producers_1`.
 // Every topology also runs with busy-spinning consumers and producers that yield on a full
 // ring (wait `busy_spin_wait+yielding_producer`), the nearest shape to LMAX's busy-spin rows,
 // with busy-spinning stages that slip (knob `slip_2048`, processor_options::slip), with
 // busy-spinning stages and a single producer that do not prefetch slot lines (knob
-// `prefetch_0`; by default both ask 32 positions ahead, ring_buffer.hpp), and with blocking
+// `prefetch_0`; by default both ask 32 positions ahead, ring_buffer.hpp), with busy spins
+// that never yield (knob `pure_spin_1`; by default a busy spin on a shared CPU yields,
+// wait_strategy.hpp), and with blocking
 // stages that do not slip (knob `slip_0`; blocking_wait slips by default).
 //
 //   round_trip/disruptor.unicast: main ──▶ [ring A] ──▶ echo stage ──▶ [ring B] ──▶ main
@@ -116,29 +117,34 @@ template <class Ring>
 /// on a core of its own when there are enough), or on the first producer's CPU: three
 /// producers that share a core never pull the claim line and the slot lines from each
 /// other, and with more threads than cores the consumer keeps a core to itself. `fitting`
-/// picks by the plan and the producers' wait (default_producer_cpus).
+/// picks by the plan (default_producer_cpus).
 enum class producer_cpus { fitting, planned, shared };
 
-/// With more threads than CPUs, producers that give their CPU away while they wait for room
-/// share one, and the stage gets the other to itself; a busy-spinning producer keeps the
-/// plan's CPU, as it would hold a shared one for its whole time slice while it waits.
-/// Measured on 2 vCPUs (reports/METHODOLOGY.md): sharing wins under every other wait, near
-/// or far apart; under busy spin, spreading wins when the vCPUs are near.
-template <template <class> class ProducerWait>
+/// With more threads than CPUs, the producers share one and the stage gets the other to
+/// itself: every producer wait gives the CPU away while it waits for room on a CPU it shares
+/// (busy_spin_wait too, once it sees the sharing: wait_strategy.hpp). Measured on 2 vCPUs
+/// (reports/METHODOLOGY.md): sharing wins under every wait.
 producer_cpus default_producer_cpus(const thread_plan& plan) {
-    constexpr bool spins = std::is_same_v<ProducerWait<sync::native>, busy_spin_wait<sync::native>>;
-    return plan.oversubscribed && !spins ? producer_cpus::shared : producer_cpus::planned;
+    return plan.oversubscribed ? producer_cpus::shared : producer_cpus::planned;
 }
 
 template <template <class> class Wait, class Producer, template <class> class ProducerWait = Wait>
 void topology_throughput(benchmark::State& state, shape s, const processor_options& options,
                          producer_cpus where = producer_cpus::fitting,
-                         std::optional<std::uint32_t> producer_prefetch = std::nullopt) {
+                         std::optional<std::uint32_t> producer_prefetch = std::nullopt,
+                         bool pure_spin = false) {
     using disruptor_t = disruptor<value_event, Producer, Wait, sync::native, ProducerWait>;
     const thread_plan plan = plan_threads(threads_of(s));
-    if (where == producer_cpus::fitting) where = default_producer_cpus<ProducerWait>(plan);
+    if (where == producer_cpus::fitting) where = default_producer_cpus(plan);
     typename disruptor_t::ring_type::options ring_options;
     ring_options.producer_prefetch = producer_prefetch;
+    if (pure_spin) {
+        // Busy spin that never yields, even on a CPU it shares (wait_strategy.hpp).
+        if constexpr (std::is_same_v<Wait<sync::native>, busy_spin_wait<sync::native>>)
+            ring_options.consumer_wait.preempted_gap_ns = 0;
+        if constexpr (std::is_same_v<ProducerWait<sync::native>, busy_spin_wait<sync::native>>)
+            ring_options.producer_wait.preempted_gap_ns = 0;
+    }
     auto d = std::make_unique<disruptor_t>(ring_capacity, ring_options);
     summing_handler handlers[3];
     const auto leaves = wire(*d, s, handlers, options);
@@ -251,22 +257,25 @@ void unicast_round_trip(benchmark::State& state) {
 }
 
 /// One throughput row per topology: consumers wait with `Wait`, producers with `ProducerWait`;
-/// the stages run with `options` and a single producer prefetches `producer_prefetch`
-/// ahead (unset: the ring's default), which `knobs` name.
+/// the stages run with `options`, a single producer prefetches `producer_prefetch` ahead
+/// (unset: the ring's default), and busy spins never yield when `pure_spin`; `knobs` name
+/// what is not the default.
 template <template <class> class Wait, template <class> class ProducerWait = Wait>
 void add_topology_rows(const char* wait, std::vector<knob> knobs = {}, processor_options options = {},
-                       std::optional<std::uint32_t> producer_prefetch = std::nullopt) {
+                       std::optional<std::uint32_t> producer_prefetch = std::nullopt,
+                       bool pure_spin = false) {
     for (const shape s : {shape::unicast, shape::pipeline, shape::multicast, shape::diamond, shape::sequencer}) {
         const std::string pattern = std::string("disruptor.") + name_of(s);
         row_spec spec{row_kind::throughput, pattern, wait, pattern, knobs};
         spec.threads = threads_of(s);
-        add_row(spec, [s, options, producer_prefetch](benchmark::State& state) {
+        add_row(spec, [s, options, producer_prefetch, pure_spin](benchmark::State& state) {
             if (s == shape::sequencer) {
                 // Several producers claim by fetch_add: only the stages prefetch.
-                topology_throughput<Wait, multi_producer, ProducerWait>(state, s, options);
+                topology_throughput<Wait, multi_producer, ProducerWait>(
+                    state, s, options, producer_cpus::fitting, std::nullopt, pure_spin);
             } else {
                 topology_throughput<Wait, single_producer, ProducerWait>(
-                    state, s, options, producer_cpus::fitting, producer_prefetch);
+                    state, s, options, producer_cpus::fitting, producer_prefetch, pure_spin);
             }
         });
     }
@@ -306,6 +315,10 @@ RINGLAB_BENCH_ROWS(disruptor_rows) {
     processor_options not_prefetching;
     not_prefetching.prefetch = 0;
     add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"prefetch", 0}}, not_prefetching, 0);
+    // Busy spin that never yields (busy_spin_wait::config::preempted_gap_ns = 0), as LMAX's
+    // BusySpinWaitStrategy: by default a busy-spinning waiter that finds its CPU shared
+    // yields (wait_strategy.hpp), which decides the rows with more threads than CPUs.
+    add_topology_rows<busy_spin_wait>("busy_spin_wait", {{"pure_spin", 1}}, {}, std::nullopt, true);
     // blocking_wait slips by default (streaming_slip): the same stages with the slip off.
     processor_options not_slipping;
     not_slipping.slip = slip_options{};

@@ -237,9 +237,9 @@ public final class LmaxTopologies {
         final AtomicBoolean stop = new AtomicBoolean(false);
         final List<Thread> others = new ArrayList<>();
         if (multi) {
-            // default_producer_cpus (bench/disruptor.cpp): with more threads than CPUs, producers
-            // that give their CPU away while they wait share the first producer's CPU.
-            final boolean shared = plan != null && plan.oversubscribed && !wait.equals("busy_spin_wait");
+            // default_producer_cpus (bench/disruptor.cpp): with more threads than CPUs, the
+            // producers share the first producer's CPU.
+            final boolean shared = plan != null && plan.oversubscribed;
             final CountDownLatch producers = new CountDownLatch(2);
             final String[] producerError = new String[1];
             for (int p = 0; p < 2; ++p) {

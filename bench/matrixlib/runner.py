@@ -135,6 +135,13 @@ HEADLINES = [
     for topology in ("unicast", "pipeline", "multicast", "diamond", "sequencer")
     for wait in ("busy_spin_wait", "yielding_wait", "blocking_wait")
 ] + [
+    # Busy spin that never yields (knob pure_spin_1), as LMAX's BusySpinWaitStrategy: with
+    # four threads on two CPUs both spin through their time slices.
+    {"name": f"disruptor.{topology} (pure spin) throughput / LMAX (busy_spin_wait)", "kind": "throughput_ratio",
+     "goal": "(reference)", "ours": f"throughput/disruptor.{topology}/busy_spin_wait/pure_spin_1/manual_time",
+     "peer": f"throughput/peer.lmax.{topology}/busy_spin_wait/manual_time"}
+    for topology in ("pipeline", "multicast", "diamond", "sequencer")
+] + [
     # LMAX's threads take our CPUs in the rows above; here the scheduler places them, as in
     # LMAX's own perf tests. A 1P-1C pair it puts on one CPU runs several times faster under
     # a yielding wait than one across two far-apart vCPUs, so these ratios spread widely.

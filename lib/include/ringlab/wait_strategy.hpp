@@ -11,7 +11,9 @@
 // Threading contract: any number of waiters and signallers. Progress: waiting is
 // obstruction-free; signal() is wait-free.
 //
-//   busy_spin_wait      pause between polls. Lowest latency, one core per waiter.
+//   busy_spin_wait      pause between polls. Lowest latency, one core per waiter. A waiter
+//                       that finds its CPU shared (below) yields between polls instead,
+//                       until the sharing ends.
 //   yielding_wait       spin_limit polls with pause, then sched_yield between polls.
 //   backoff_wait        idle_spin_limit pauses, yield_limit yields, then sleeps that double
 //                       from sleep_ns_min up to sleep_ns_max.
@@ -40,6 +42,25 @@
 // disruptor.sequencer rows under these strategies ran about a fifth faster slipping. The
 // others declare nothing: busy_spin and yielding users pay CPU for latency, which a slip
 // spends (up to its polls of pauses on an event); backoff_wait was not measured for one.
+//
+// A busy spin on a shared CPU. With more spinning threads than CPUs, a waiter's pauses take
+// the CPU from the thread it waits for, until the scheduler's time slice ends: a stage
+// whose upstream shares its CPU sees at most one ring's worth of events per time slice,
+// whatever the ring does (the Disruptor topologies on two CPUs ran at 8M events/s so, for
+// LMAX as for ringlab). So busy_spin_wait reads the clock every 64 polls; a gap of at least
+// `preempted_gap_ns` between two reads during which the OS switched this thread out for
+// another (an involuntary context switch, Sync::switched_out_since_asked) says the CPU is
+// shared. Every waiter of the strategy then yields between polls instead of pausing, once
+// its wait has spun `shared_spin_ns`, until `shared_window_ns` after the last sign of
+// sharing; a yield that gave the CPU away for at least the gap is such a sign. The spin
+// before yielding keeps short waits on the CPU: a consumer that chases producers on the
+// other CPU a few events behind would otherwise hand its CPU to a producer that never
+// waits (the 3P-1C sequencer ran at half its rate without it, and a longer spin slowed the
+// pipeline: 10 us measured best of 0, 2, 5, 10, 20 and 100). A thread alone on its CPU
+// makes no system call: interrupts
+// and a hypervisor's steal are gaps without a switch, and the switch count is read only
+// after a gap. Its cost there is a clock read every 64 polls; `preempted_gap_ns = 0` turns
+// the yielding off (a pure spin, as LMAX's BusySpinWaitStrategy).
 //
 // Synchronisation edges of the alert flag (every strategy):
 //   [A1]  alerter:   flag_.store(1) release  publishes what the alerter wrote before alert()
@@ -175,30 +196,95 @@ wait_result poll_loop(Ready& ready, const alert_flag<Sync>& alert, std::uint64_t
 
 }  // namespace detail
 
-/// Polls with a pause between polls.
+/// Polls with a pause between polls; yields between them while its CPU is shared (header).
 template <class Sync = sync::native>
 class busy_spin_wait {
 public:
     using sync_type = Sync;
-    struct config {};
+    struct config {
+        /// The shortest gap between two clock reads (64 polls apart) that, with an
+        /// involuntary switch of the thread, says another thread shares its CPU; 0: never
+        /// yield.
+        std::uint64_t preempted_gap_ns = 50'000;
+        /// How long the waiters yield after the last sign that a CPU is shared.
+        std::uint64_t shared_window_ns = 20'000'000;
+        /// How long a wait spins on a shared CPU before it yields.
+        std::uint64_t shared_spin_ns = 10'000;
+    };
     static constexpr const char* name = "busy_spin";
+    static constexpr std::uint64_t clock_every = 64;  // polls between clock reads
 
-    explicit busy_spin_wait(config = {}) noexcept {}
+    explicit busy_spin_wait(config cfg = {}) noexcept : cfg_(cfg) {}
     busy_spin_wait(const busy_spin_wait&) = delete;
     busy_spin_wait& operator=(const busy_spin_wait&) = delete;
 
     template <class Ready>
     wait_result wait_until(Ready&& ready, std::uint64_t timeout_ns = no_timeout) {
-        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 16,
-                                       [](std::uint64_t) { Sync::pause(); });
+        std::uint64_t last_ns = 0;   // the last clock read of this wait; 0: none yet
+        std::uint64_t first_ns = 0;  // the first; 0: none yet
+        bool yielding = false;
+        return detail::poll_loop<Sync>(ready, alert_, timeout_ns, 16, [&](std::uint64_t i) {
+            if (cfg_.preempted_gap_ns == 0) {
+                Sync::pause();
+            } else if (yielding) {
+                // Time spent yielding is no gap: the next clock read starts afresh.
+                yielding = yield_while_shared();
+                if (!yielding) last_ns = 0;
+            } else if (i % clock_every == clock_every - 1) {
+                const std::uint64_t now = Sync::now_ns();
+                if (last_ns != 0 && now - last_ns >= cfg_.preempted_gap_ns &&
+                    Sync::switched_out_since_asked() &&
+                    !Sync::canary("busy_spin_wait.ignores_a_shared_cpu")) {
+                    shared_from(now);
+                }
+                last_ns = now;
+                if (first_ns == 0) first_ns = now;
+                if (now - first_ns >= cfg_.shared_spin_ns && now < shared_until_ns()) {
+                    yielding = yield_while_shared();
+                    if (!yielding) last_ns = 0;
+                } else {
+                    Sync::pause();
+                }
+            } else {
+                Sync::pause();
+            }
+        });
     }
     void signal() noexcept {}
     void alert() noexcept { alert_.raise(); }
     void clear_alert() noexcept { alert_.clear(); }
     [[nodiscard]] bool is_alerted() const noexcept { return alert_.raised(); }
 
+    /// Until when (Sync::now_ns) the waiters yield between polls; 0 before any sharing.
+    [[nodiscard]] std::uint64_t shared_until_ns() const noexcept {
+        return shared_until_.load(at("wait.S2.shared_poll", mo::relaxed));
+    }
+
 private:
+    /// One yield; a yield that gave the CPU away for the gap or longer renews the window.
+    /// Returns whether the waiter goes on yielding.
+    bool yield_while_shared() {
+        const std::uint64_t before = Sync::now_ns();
+        Sync::yield();
+        const std::uint64_t after = Sync::now_ns();
+        if (after - before >= cfg_.preempted_gap_ns) {
+            shared_from(after);
+            return true;
+        }
+        return after < shared_until_ns();
+    }
+
+    /// A sign of sharing at `now`: the waiters yield until the window after it ends.
+    void shared_from(std::uint64_t now) {
+        const std::uint64_t until = detail::saturating_add(now, cfg_.shared_window_ns);
+        shared_until_.store(until, at("wait.S1.shared", mo::relaxed));
+    }
+
+    config cfg_;
     detail::alert_flag<Sync> alert_;
+    // Relaxed: a hint of how to idle, which orders nothing; a waiter that reads an older
+    // value pauses or yields a little longer than it needed to.
+    typename Sync::template atomic<std::uint64_t> shared_until_{0};
 };
 
 /// Spins `spin_limit` polls, then yields the CPU between polls.

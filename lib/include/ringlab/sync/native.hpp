@@ -10,7 +10,8 @@
 //   cell<T>        plain data: load/store, and write_ref/read_ref for zero-copy access
 //   counter        a statistics counter, written by one thread, read by any (not a sync edge)
 //   futex_word     atomic<std::int32_t> usable with futex_wait/futex_wake
-//   fence, asymmetric_fence_light/heavy, pause, yield, now_ns, sleep_ns, check, canary
+//   fence, asymmetric_fence_light/heavy, pause, yield, now_ns, sleep_ns, check, canary,
+//   switched_out_since_asked
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,7 @@
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -158,6 +160,22 @@ struct native {
     static void pause() noexcept { spin_pause(); }
     static void yield() noexcept { std::this_thread::yield(); }
     [[nodiscard]] static std::uint64_t now_ns() noexcept { return monotonic_ns(); }
+
+    /// True when the OS switched the calling thread out for another runnable thread (an
+    /// involuntary context switch) since the thread last asked; false on a thread's first
+    /// ask, which only records where it stands. A system call: for slow paths only.
+    [[nodiscard]] static bool switched_out_since_asked() noexcept {
+#if defined(__linux__)
+        static thread_local long last = -1;
+        rusage ru{};
+        if (getrusage(RUSAGE_THREAD, &ru) != 0) return false;
+        const bool switched = last >= 0 && ru.ru_nivcsw > last;
+        last = ru.ru_nivcsw;
+        return switched;
+#else
+        return false;
+#endif
+    }
 
     static void sleep_ns(std::uint64_t ns) noexcept {
         timespec ts{static_cast<time_t>(ns / 1'000'000'000ULL),

@@ -309,6 +309,8 @@ struct relacy {
         clock_ns_ += 1000;
         return clock_ns_;
     }
+    /// The checker's threads share no CPU with another process's: never switched out.
+    [[nodiscard]] static bool switched_out_since_asked() noexcept { return false; }
     static void sleep_ns(std::uint64_t ns, std::source_location loc = std::source_location::current()) {
         clock_ns_ += ns;
         rl::yield(1, rl_info(loc));

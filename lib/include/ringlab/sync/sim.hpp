@@ -260,6 +260,8 @@ struct sim {
         sim_hooks::point(sim_op::now, "clock", loc);
         return sim_hooks::now_ns();
     }
+    /// The checker's threads share no CPU with another process's: never switched out.
+    [[nodiscard]] static bool switched_out_since_asked() noexcept { return false; }
     static void sleep_ns(std::uint64_t ns, std::source_location loc = std::source_location::current()) {
         sim_hooks::point(sim_op::sleep, "sleep", loc);
         sim_hooks::sleep_ns(ns);
