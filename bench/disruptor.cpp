@@ -123,7 +123,7 @@ enum class producer_cpus { fitting, planned, shared };
 /// With more threads than CPUs, the producers share one and the stage gets the other to
 /// itself: every producer wait gives the CPU away while it waits for room on a CPU it shares
 /// (busy_spin_wait too, once it sees the sharing: wait_strategy.hpp). Measured on 2 vCPUs
-/// (reports/METHODOLOGY.md): sharing wins under every wait.
+/// (reports/METHODOLOGY.md): sharing won under every wait on far-apart vCPUs.
 producer_cpus default_producer_cpus(const thread_plan& plan) {
     return plan.oversubscribed ? producer_cpus::shared : producer_cpus::planned;
 }

@@ -57,9 +57,9 @@
 // other CPU a few events behind would otherwise hand its CPU to a producer that never
 // waits (the 3P-1C sequencer ran at half its rate without it, and a longer spin slowed the
 // pipeline: 10 us measured best of 0, 2, 5, 10, 20 and 100). A thread alone on its CPU
-// makes no system call: interrupts
-// and a hypervisor's steal are gaps without a switch, and the switch count is read only
-// after a gap. Its cost there is a clock read every 64 polls; `preempted_gap_ns = 0` turns
+// makes no system call: interrupts and a hypervisor's steal are gaps without a switch, and
+// the switch count is read only after a gap. Its cost there is a clock read every 64 polls
+// and a test of the config on every poll; `preempted_gap_ns = 0` turns
 // the yielding off (a pure spin, as LMAX's BusySpinWaitStrategy).
 //
 // Synchronisation edges of the alert flag (every strategy):
